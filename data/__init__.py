@@ -1,0 +1,1 @@
+"""The default corpus: source texts, curated triples and the Wikidata extract."""

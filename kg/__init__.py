@@ -1,0 +1,1 @@
+"""The Parley library: build, validate, reason, link, store and query the graph."""

@@ -1,0 +1,1 @@
+"""The Parley OWL ontology and SHACL shapes, shipped as package data."""
