@@ -1,4 +1,139 @@
+"""The `kg` command group: build, check, stats, export. KGErrors are caught here, once."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
 import click
-@click.group()
+
+from . import build as pipeline
+from .errors import KGError
+from .exporting import FORMATS, export
+from .namespaces import shorten
+from .settings import build_settings, store_path
+from .stats import compute_stats, format_stats
+from .store import open_read_only
+
+ENV_HOLD = "PARLEY_BUILD_HOLD_AFTER"
+
+
+class KGGroup(click.Group):
+    """A click group that turns every KGError into `error: …` on stderr and its exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KGError as error:
+            click.echo(f"error: {error}", err=True)
+            raise click.exceptions.Exit(error.exit_code) from None
+
+
+class TerminalProgress(pipeline.Progress):
+    """Phase-by-phase progress on stderr when it is a terminal; silent otherwise.
+
+    `PARLEY_BUILD_HOLD_AFTER=<phase>` makes the process stop after that phase until it is
+    killed: the hook tests use to interrupt a build at a known point.
+    """
+
+    def __init__(self, stream, hold_after: str | None = None):
+        self.stream = stream
+        self.visible = stream.isatty()
+        self.hold_after = hold_after
+
+    def phase_started(self, name: str, index: int, total: int) -> None:
+        if self.visible:
+            self.stream.write(f"[{index}/{total}] {name} …")
+            self.stream.flush()
+
+    def phase_finished(self, timing: pipeline.PhaseTiming) -> None:
+        if self.visible:
+            counts = ", ".join(f"{v} {k}" for k, v in timing.counts.items())
+            self.stream.write(f" {timing.seconds:.2f} s{'  (' + counts + ')' if counts else ''}\n")
+            self.stream.flush()
+        if timing.name == self.hold_after:
+            self.stream.write(f"holding after phase {timing.name} ({ENV_HOLD})\n")
+            self.stream.flush()
+            while True:
+                signal.pause()
+
+
+store_option = click.option("--store", "store", type=click.Path(path_type=Path), default=None,
+                            help="store directory (default: $PARLEY_STORE or ./var/store)")
+corpus_options = [
+    click.option("--corpus", type=click.Path(path_type=Path, file_okay=False), default=None,
+                 help="corpus directory with sources/ and curated/ (default: the packaged one)"),
+    click.option("--ontology", type=click.Path(path_type=Path, file_okay=False), default=None,
+                 help="directory with parley.ttl and shapes.ttl (default: the packaged one)"),
+]
+
+
+def _with(options):
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+    return decorate
+
+
+@click.group(cls=KGGroup)
 def cli():
-    pass
+    """Build, validate, inspect and export the Parley knowledge graph."""
+
+
+@cli.command("build")
+@store_option
+@_with(corpus_options)
+def build_command(store, corpus, ontology):
+    """Parse, validate and reason over the corpus; replace the store when all passed."""
+    settings = build_settings(store=store, corpus=corpus, ontology=ontology)
+    progress = TerminalProgress(sys.stderr, os.environ.get(ENV_HOLD) or None)
+    report = pipeline.build(settings, progress=progress)
+    _warn(report)
+    total = sum(report.graphs.values())
+    click.echo(f"built {settings.store} -> {report.build_dir}: {total} triples in "
+               f"{len(report.graphs)} graphs ({report.seconds:.2f} s)", err=True)
+
+
+@cli.command("check")
+@_with(corpus_options)
+def check_command(corpus, ontology):
+    """Validate and reason exactly like build, writing nothing."""
+    settings = build_settings(corpus=corpus, ontology=ontology)
+    report = pipeline.check(settings, progress=TerminalProgress(sys.stderr))
+    _warn(report)
+    inferred = report.reasoning.inferred if report.reasoning else 0
+    click.echo(f"ok: {sum(report.graphs.values())} triples in {len(report.graphs)} graphs, "
+               f"{inferred} inferred ({report.seconds:.2f} s)", err=True)
+
+
+@cli.command("stats")
+@store_option
+def stats_command(store):
+    """Triples per named graph and instances per class."""
+    stats = compute_stats(open_read_only(store_path(store)))
+    click.echo(format_stats(stats, lambda iri: shorten(iri)), nl=False)
+
+
+@cli.command("export")
+@store_option
+@click.option("--format", "format_", type=click.Choice(list(FORMATS)), default="trig",
+              show_default=True, help="serialisation; turtle is the union of all graphs")
+@click.option("--graph", default=None, help="export only this named graph (IRI)")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="file to write (default: stdout)")
+def export_command(store, format_, graph, output):
+    """Serialise the store: all named graphs, or one with --graph."""
+    opened = open_read_only(store_path(store))
+    if output is None:
+        export(opened, sys.stdout.buffer, format_, graph)
+        sys.stdout.buffer.flush()
+        return
+    with open(output, "wb") as handle:
+        export(opened, handle, format_, graph)
+
+
+def _warn(report: pipeline.BuildReport) -> None:
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)

@@ -1,0 +1,170 @@
+"""The build pipeline: phases from parsing to provenance, then a staged store swapped in."""
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pyoxigraph import Store
+
+from . import corpus as corpus_module
+from . import evidence, provenance, shapes, vocabulary
+from .corpus import Corpus
+from .errors import ValidationError
+from .parsing import SourceMaps, load_files
+from .reasoning import ReasoningReport, reason
+from .settings import BuildSettings
+from .store import build_lock, new_staging_dir, publish, remove_stale_staging
+
+
+@dataclass
+class PhaseTiming:
+    name: str
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class BuildReport:
+    """What a build or check did: per-phase timings and counts, warnings, where it wrote."""
+
+    started: datetime
+    phases: list[PhaseTiming] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reasoning: ReasoningReport | None = None
+    graphs: dict[str, int] = field(default_factory=dict)
+    build_dir: Path | None = None
+
+    @property
+    def seconds(self) -> float:
+        return sum(p.seconds for p in self.phases)
+
+
+@dataclass
+class BuildContext:
+    """State the phases share; each phase reads what earlier ones left here."""
+
+    settings: BuildSettings
+    store: Store
+    report: BuildReport
+    corpus: Corpus | None = None
+    maps: SourceMaps | None = None
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One step of the pipeline; `run` raises a KGError to fail the build, returns counts."""
+
+    name: str
+    run: Callable[[BuildContext], dict[str, int] | None]
+
+
+class Progress:
+    """Observer of the pipeline; the CLI shows it on a terminal. The default says nothing."""
+
+    def phase_started(self, name: str, index: int, total: int) -> None:
+        pass
+
+    def phase_finished(self, timing: PhaseTiming) -> None:
+        pass
+
+
+def _discover(ctx: BuildContext):
+    ctx.corpus = corpus_module.discover(ctx.settings.corpus, ctx.settings.ontology)
+    return {"sources": len(ctx.corpus.sources)}
+
+
+def _parse(ctx: BuildContext):
+    ctx.maps = load_files(ctx.store, ctx.corpus.rdf_files())
+    return {"files": len(ctx.maps.by_path), "quads": len(ctx.store)}
+
+
+def _vocabulary(ctx: BuildContext):
+    problems = vocabulary.check_declared(ctx.store, ctx.maps)
+    if problems:
+        raise ValidationError("vocabulary", problems)
+
+
+def _evidence(ctx: BuildContext):
+    problems = evidence.check_quotes(ctx.store, ctx.corpus, ctx.maps)
+    problems += evidence.check_every_subject_evidenced(ctx.store, ctx.maps)
+    if problems:
+        raise ValidationError("evidence", problems)
+
+
+def _shapes(ctx: BuildContext):
+    result = shapes.check_shapes(ctx.store, ctx.corpus, ctx.maps)
+    ctx.report.warnings += result.warnings
+    if result.errors:
+        raise ValidationError("shapes", result.errors)
+    return {"warnings": len(result.warnings)}
+
+
+def _reasoning(ctx: BuildContext):
+    result = reason(ctx.store, ctx.corpus, ctx.maps, ctx.settings.java)
+    ctx.report.reasoning = result
+    ctx.report.warnings += result.warnings
+    return {"inferred": result.inferred}
+
+
+def _provenance(ctx: BuildContext):
+    written = provenance.describe_build(ctx.store, ctx.corpus, ctx.report)
+    ctx.report.graphs = provenance.graph_sizes(ctx.store)
+    return {"triples": written}
+
+
+def default_phases() -> list[Phase]:
+    """The pipeline in order. Later phases (the Wikidata linker) go after "reasoning"."""
+    return [Phase("discover", _discover), Phase("parse", _parse),
+            Phase("vocabulary", _vocabulary), Phase("evidence", _evidence),
+            Phase("shapes", _shapes), Phase("reasoning", _reasoning),
+            Phase("provenance", _provenance)]
+
+
+def run_phases(settings: BuildSettings, store: Store, phases: list[Phase] | None = None,
+               progress: Progress | None = None) -> BuildReport:
+    phases = default_phases() if phases is None else phases
+    progress = progress or Progress()
+    report = BuildReport(started=datetime.now(timezone.utc))
+    ctx = BuildContext(settings, store, report)
+    for index, phase in enumerate(phases, start=1):
+        progress.phase_started(phase.name, index, len(phases))
+        began = time.perf_counter()
+        counts = phase.run(ctx) or {}
+        timing = PhaseTiming(phase.name, time.perf_counter() - began, counts)
+        report.phases.append(timing)
+        progress.phase_finished(timing)
+    return report
+
+
+def check(settings: BuildSettings, phases: list[Phase] | None = None,
+          progress: Progress | None = None) -> BuildReport:
+    """Validate and reason exactly as a build does, in memory; nothing is written."""
+    return run_phases(settings, Store(), phases, progress)
+
+
+def build(settings: BuildSettings, phases: list[Phase] | None = None,
+          progress: Progress | None = None) -> BuildReport:
+    """Build a new store beside the current one and swap it in only if every phase passed."""
+    with build_lock(settings.store):
+        remove_stale_staging(settings.store)
+        staging = new_staging_dir(settings.store)
+        try:
+            store = Store(str(staging))
+            report = run_phases(settings, store, phases, progress)
+            progress = progress or Progress()
+            progress.phase_started("commit", len(report.phases) + 1, len(report.phases) + 1)
+            began = time.perf_counter()
+            store.flush()
+            store.optimize()
+            del store  # closes RocksDB before the directory is renamed
+            report.build_dir = publish(settings.store, staging, settings.keep_previous)
+            report.phases.append(PhaseTiming("commit", time.perf_counter() - began))
+            progress.phase_finished(report.phases[-1])
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return report

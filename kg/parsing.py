@@ -1,0 +1,137 @@
+"""Parse Turtle files into the store and find where a term is written in them."""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import NamedNode, RdfFormat, Store
+
+from .corpus import RdfFile
+from .errors import DataError, ValidationError
+
+_PREFIX = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.M | re.I)
+
+
+@dataclass
+class SourceMap:
+    """The text of one Turtle file, for turning IRIs back into `line:col` positions.
+
+    pyoxigraph reports positions of syntax errors only, so the position of a term in a
+    valid file is found by scanning the text for the term as written: `prefix:local`
+    under the file's own prefixes, or `<iri>`.
+    """
+
+    path: Path
+    text: str
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        if not self.prefixes:
+            self.prefixes = {m.group(1) or "": m.group(2) for m in _PREFIX.finditer(self.text)}
+
+    @classmethod
+    def read(cls, path: Path) -> "SourceMap":
+        return cls(path, path.read_text(encoding="utf-8"))
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset."""
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return line + 1, offset - self._line_starts[line] + 1
+
+    def spellings(self, iri: str) -> list[str]:
+        written = [f"<{iri}>"]
+        for prefix, namespace in self.prefixes.items():
+            if iri.startswith(namespace) and len(iri) > len(namespace):
+                written.append(f"{prefix}:{iri[len(namespace):]}")
+        return written
+
+    def occurrences(self, iri: str) -> list[int]:
+        """Offsets where the term is written, outside comments, in file order."""
+        found = []
+        for spelling in self.spellings(iri):
+            pattern = re.escape(spelling)
+            if not spelling.startswith("<"):
+                pattern = r"(?<![\w:.-])" + pattern + r"(?![\w:-]|\.[\w-])"
+            for match in re.finditer(pattern, self.text):
+                if not self._in_comment(match.start()):
+                    found.append(match.start())
+        return sorted(found)
+
+    def locate(self, iri: str) -> tuple[int, int] | None:
+        """Where the term is described: at the start of a line (a subject) if it is one."""
+        offsets = self.occurrences(iri)
+        if not offsets:
+            return None
+        subjects = [o for o in offsets if self.position(o)[1] == 1]
+        return self.position((subjects or offsets)[0])
+
+    def statement_span(self, offset: int) -> tuple[int, int]:
+        """The Turtle statement around an offset: from its subject line to its final dot."""
+        line = self.position(offset)[0] - 1
+        while line > 0 and not self._starts_statement(line):
+            line -= 1
+        end = re.compile(r"\.\s*(?:#.*)?$", re.M).search(self.text, offset)
+        return self._line_starts[line], end.end() if end else len(self.text)
+
+    def _starts_statement(self, line: int) -> bool:
+        start = self._line_starts[line]
+        first = self.text[start:start + 1]
+        return bool(first) and not first.isspace() and first not in "#)]"
+
+    def _in_comment(self, offset: int) -> bool:
+        start = self._line_starts[self.position(offset)[0] - 1]
+        before = self.text[start:offset]
+        # A '#' inside an IRI or a string is not a comment; this heuristic covers those two.
+        stripped = re.sub(r'<[^>]*>|"[^"]*"', "", before)
+        return "#" in stripped
+
+
+@dataclass
+class SourceMaps:
+    """The source maps of every parsed file, by path and by named graph."""
+
+    by_path: dict[Path, SourceMap] = field(default_factory=dict)
+    by_graph: dict[NamedNode, list[SourceMap]] = field(default_factory=dict)
+
+    def add(self, rdf_file: RdfFile, source_map: SourceMap) -> None:
+        self.by_path[rdf_file.path] = source_map
+        self.by_graph.setdefault(rdf_file.graph, []).append(source_map)
+
+    def locate(self, iri: str, graph: NamedNode) -> tuple[Path | None, int | None, int | None]:
+        """The first file of the graph that writes the term, with the term's position."""
+        maps = self.by_graph.get(graph, [])
+        for source_map in reversed(maps):  # curated files come after metadata; prefer them
+            position = source_map.locate(iri)
+            if position:
+                return source_map.path, *position
+        return (maps[-1].path if maps else None), None, None
+
+
+def load_files(store: Store, files: list[RdfFile]) -> SourceMaps:
+    """Bulk-load every file into its named graph; all syntax errors are reported together."""
+    maps, problems = SourceMaps(), []
+    for rdf_file in files:
+        try:
+            # bulk_load parses in Rust straight into the store: no Python object per triple.
+            store.bulk_load(path=rdf_file.path, format=RdfFormat.TURTLE, to_graph=rdf_file.graph)
+        except SyntaxError as error:
+            problems.append(DataError(_syntax_message(error), path=rdf_file.path,
+                                      line=error.lineno, col=error.offset))
+            continue
+        except UnicodeDecodeError as error:
+            problems.append(DataError(f"not UTF-8: {error.reason}", path=rdf_file.path))
+            continue
+        maps.add(rdf_file, SourceMap.read(rdf_file.path))
+    if problems:
+        raise ValidationError("parse", problems)
+    return maps
+
+
+def _syntax_message(error: SyntaxError) -> str:
+    # pyoxigraph's message repeats the position the DataError already shows in front.
+    message = error.msg or str(error)
+    return "syntax error: " + re.sub(r"^Parser error at line \d+ between columns \d+ and \d+: ",
+                                     "", message)

@@ -1,0 +1,131 @@
+"""The on-disk store: staged builds, an atomic symlink swap, pruning, a build lock, readers."""
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pyoxigraph import Store
+
+from .errors import StoreError
+
+STAGING_PREFIX = ".staging-"
+
+
+def builds_dir(store: Path) -> Path:
+    """Where the builds behind the `store` symlink live: `DIR.builds/` beside it."""
+    return store.with_name(store.name + ".builds")
+
+
+@contextmanager
+def build_lock(store: Path) -> Iterator[None]:
+    """Hold the exclusive right to build `store`; a second build fails instead of waiting."""
+    if store.exists() and not store.is_symlink():
+        raise StoreError(f"{store} is a plain directory, not a Parley build link; kg build "
+                         f"never replaces it: move it away or choose another --store")
+    folder = builds_dir(store)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise StoreError(f"another build of {store} is running (pid {holder})") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def remove_stale_staging(store: Path) -> list[Path]:
+    """Delete what killed builds left behind; call only while holding the build lock."""
+    removed = []
+    for path in sorted(builds_dir(store).glob(STAGING_PREFIX + "*")):
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def new_staging_dir(store: Path) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    path = builds_dir(store) / f"{STAGING_PREFIX}{stamp}-{os.getpid()}"
+    path.mkdir(parents=True)
+    return path
+
+
+def publish(store: Path, staging: Path, keep_previous: int) -> Path:
+    """Make the finished staging build the store: rename it, then swap the symlink atomically."""
+    final = staging.with_name(staging.name[len(STAGING_PREFIX):].rsplit("-", 1)[0])
+    os.rename(staging, final)
+    link_tmp = store.with_name(f".{store.name}.link-{os.getpid()}")
+    if link_tmp.is_symlink():
+        link_tmp.unlink()
+    # A relative target keeps the store and its builds movable together.
+    link_tmp.symlink_to(os.path.relpath(final, store.parent))
+    os.replace(link_tmp, store)
+    _fsync_dir(store.parent)
+    prune(store, keep_previous)
+    return final
+
+
+def prune(store: Path, keep_previous: int) -> list[Path]:
+    """Delete builds older than the current one and the `keep_previous` before it."""
+    current = Path(os.path.realpath(store))
+    builds = sorted((p for p in builds_dir(store).iterdir()
+                     if p.is_dir() and not p.name.startswith(".")), reverse=True)
+    older = [p for p in builds if p != current and p.name < current.name]
+    removed = []
+    for path in older[keep_previous:]:
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def open_read_only(store: Path) -> Store:
+    """Open a store for reading; several processes may do so at once."""
+    target = Path(os.path.realpath(store))
+    if not target.is_dir():
+        raise StoreError(f"no store at {store}; run `kg build` first (or pass --store DIR)")
+    try:
+        return Store.read_only(str(target))
+    except OSError as error:
+        raise StoreError(f"cannot open the store at {store}: {error}") from None
+
+
+class StoreReader:
+    """A read-only store that reopens itself when a new build has been swapped in."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._target: str | None = None
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        target = os.path.realpath(self.path)
+        if self._store is None or target != self._target:
+            self._store = open_read_only(self.path)
+            self._target = target
+        return self._store
+
+    @property
+    def build(self) -> str | None:
+        """The directory the store currently resolves to (changes with every build)."""
+        return self._target
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

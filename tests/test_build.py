@@ -1,0 +1,156 @@
+"""A build writes the named graphs of docs/design.md, with provenance and entailments."""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from pyoxigraph import NamedNode, Variable
+
+from parley.kg.build import build, default_phases
+from parley.kg.namespaces import (BUILD_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PARLEY, PID,
+                                  SHAPES_GRAPH, source_graph)
+from parley.kg.store import open_read_only
+from tiny_corpus import PREFIXES, evidence, metadata
+
+TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+def _has(store, s, p, o, graph) -> bool:
+    return next(iter(store.quads_for_pattern(s, p, o, graph)), None) is not None
+
+
+def test_build_writes_every_graph_of_the_layout(tiny):
+    report = build(tiny)
+    store = open_read_only(tiny.store)
+    graphs = {g.value for g in store.named_graphs()}
+    assert graphs == {g.value for g in (ONTOLOGY_GRAPH, SHAPES_GRAPH, INFERRED_GRAPH, BUILD_GRAPH,
+                                        source_graph("tiny-talks"))}
+    assert report.graphs[source_graph("tiny-talks").value] == 35
+    assert [p.name for p in report.phases] == [p.name for p in default_phases()] + ["commit"]
+
+
+def test_reasoner_materialises_defined_classes_and_inverses_apart(tiny):
+    build(tiny)
+    store = open_read_only(tiny.store)
+    qatar, talks = NamedNode(PID + "qatar"), NamedNode(PID + "doha-talks")
+    assert _has(store, qatar, TYPE, NamedNode(PARLEY + "Mediator"), INFERRED_GRAPH)
+    assert _has(store, talks, NamedNode(PARLEY + "hasMediator"), qatar, INFERRED_GRAPH)
+    assert _has(store, NamedNode(PID + "prime-minister"), NamedNode(PARLEY + "holds"),
+                NamedNode(PID + "position-pm-deal"), INFERRED_GRAPH)
+    assert not _has(store, qatar, TYPE, NamedNode(PARLEY + "Mediator"), source_graph("tiny-talks"))
+    # Nothing asserted is repeated as inferred.
+    overlap = store.query("""
+        SELECT ?s ?p ?o ?inferred WHERE { GRAPH ?inferred { ?s ?p ?o }
+          GRAPH ?g { ?s ?p ?o } FILTER (?g != ?inferred) } ORDER BY ?s ?p ?o""",
+                          substitutions={Variable("inferred"): INFERRED_GRAPH})
+    assert list(overlap) == []
+
+
+def test_build_graph_describes_each_graph_with_prov(tiny):
+    build(tiny)
+    store = open_read_only(tiny.store)
+    rows = list(store.query("""
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        PREFIX void: <http://rdfs.org/ns/void#>
+        SELECT ?source ?curator ?generated ?triples ?graph ?build WHERE { GRAPH ?build {
+          ?graph prov:wasDerivedFrom ?source ; prov:wasAttributedTo ?curator ;
+                 prov:generatedAtTime ?generated ; void:triples ?triples } }
+        ORDER BY ?source""", substitutions={Variable("graph"): source_graph("tiny-talks"),
+                                             Variable("build"): BUILD_GRAPH}))
+    assert [(r["source"].value, r["curator"].value, int(r["triples"].value)) for r in rows] == [
+        ("https://w3id.org/parley/source/tiny-talks", PID + "curator-team", 35)]
+
+
+def test_skipped_reasoning_is_recorded_in_the_build_graph(tiny):
+    build(dataclasses.replace(tiny, java=None))
+    store = open_read_only(tiny.store)
+    notes = [r["note"].value for r in store.query(
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?note ?build WHERE "
+        "{ GRAPH ?build { ?a rdfs:comment ?note } } ORDER BY ?note",
+        substitutions={Variable("build"): BUILD_GRAPH})]
+    assert any(n.startswith("skipped: no Java runtime") for n in notes)
+    assert not store.contains_named_graph(INFERRED_GRAPH) or not list(
+        store.quads_for_pattern(None, None, None, INFERRED_GRAPH))
+
+
+def test_a_second_source_is_just_more_files(tiny):
+    text = "Egypt hosted a new round of talks in Cairo, a diplomat said.\n"
+    (tiny.corpus / "sources" / "cairo-round.txt").write_text(text, encoding="utf-8")
+    (tiny.corpus / "sources" / "cairo-round.ttl").write_text(
+        metadata("cairo-round", "Cairo round", len(text)), encoding="utf-8")
+    (tiny.corpus / "curated" / "cairo-round.ttl").write_text(
+        PREFIXES + "@prefix ev: <https://w3id.org/parley/evidence/cairo-round/> .\n"
+        "<https://w3id.org/parley/curation/cairo-round> a parley:Curation ;\n"
+        "    prov:wasAssociatedWith pid:second-curator .\n"
+        "pid:egypt a parley:State ; parley:mediates pid:cairo-talks ;\n"
+        "    parley:evidence ev:egypt-hosted .\n"
+        "pid:cairo-talks a parley:Negotiation ; parley:evidence ev:egypt-hosted .\n"
+        + evidence("cairo-round", "egypt-hosted", "Egypt hosted a new round of talks in Cairo",
+                   text), encoding="utf-8")
+    report = build(tiny)
+    store = open_read_only(tiny.store)
+    cairo, tiny_graph = source_graph("cairo-round"), source_graph("tiny-talks")
+    assert store.contains_named_graph(cairo) and store.contains_named_graph(tiny_graph)
+    assert _has(store, NamedNode(PID + "egypt"), TYPE, NamedNode(PARLEY + "State"), cairo)
+    assert not _has(store, NamedNode(PID + "egypt"), None, None, tiny_graph)
+    assert _has(store, NamedNode(PID + "egypt"), TYPE, NamedNode(PARLEY + "Mediator"),
+                INFERRED_GRAPH)
+    assert report.graphs[cairo.value] > 0
+
+
+# The article (the packaged corpus) -----------------------------------------------------
+
+def test_article_store_has_the_article_graph(article_store):
+    store = open_read_only(article_store)
+    graphs = {g.value for g in store.named_graphs()}
+    assert source_graph("hostage-talks-2024-01").value in graphs
+    assert {ONTOLOGY_GRAPH.value, SHAPES_GRAPH.value, BUILD_GRAPH.value} <= graphs
+
+
+def test_every_article_statement_has_a_verbatim_quote(article_store):
+    from parley.kg.settings import packaged_corpus
+    text = (packaged_corpus() / "sources" / "hostage-talks-2024-01.txt").read_text(
+        encoding="utf-8")
+    store = open_read_only(article_store)
+    rows = list(store.query("""
+        PREFIX parley: <https://w3id.org/parley/ontology#>
+        PREFIX oa: <http://www.w3.org/ns/oa#>
+        SELECT ?subject ?exact ?start ?end ?graph WHERE { GRAPH ?graph {
+          ?subject a ?class .
+          FILTER (STRSTARTS(STR(?class), "https://w3id.org/parley/ontology#") &&
+                  ?class NOT IN (parley:Evidence, parley:Curation, parley:SourceDocument))
+          OPTIONAL { ?subject parley:evidence ?e . ?e oa:exact ?exact ; oa:start ?start ;
+                                                      oa:end ?end } } }
+        ORDER BY ?subject ?start""",
+                            substitutions={Variable("graph"): source_graph("hostage-talks-2024-01")}))
+    assert len(rows) > 50
+    missing = sorted({r["subject"].value for r in rows if r["exact"] is None})
+    assert missing == []
+    wrong = [r["subject"].value for r in rows
+             if text[int(r["start"].value):int(r["end"].value)] != r["exact"].value]
+    assert wrong == []
+
+
+def test_every_article_term_is_declared(article_store):
+    store = open_read_only(article_store)
+    undeclared = list(store.query("""
+        PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+        PREFIX owl: <http://www.w3.org/2002/07/owl#>
+        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        SELECT DISTINCT ?term ?graph ?ontology WHERE {
+          { GRAPH ?graph { ?s ?term ?o } } UNION { GRAPH ?graph { ?s a ?term } }
+          FILTER (!STRSTARTS(STR(?term), "http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+                  && !STRSTARTS(STR(?term), "http://www.w3.org/2000/01/rdf-schema#")
+                  && !STRSTARTS(STR(?term), "http://www.w3.org/2002/07/owl#")
+                  && !STRSTARTS(STR(?term), "http://www.w3.org/2001/XMLSchema#"))
+          FILTER NOT EXISTS { GRAPH ?ontology { ?term a ?kind }
+            VALUES ?kind { owl:Class rdfs:Class owl:ObjectProperty owl:DatatypeProperty
+                           owl:AnnotationProperty rdf:Property owl:NamedIndividual skos:Concept } }
+        } ORDER BY ?term""", substitutions={Variable("graph"): source_graph("hostage-talks-2024-01"),
+                                              Variable("ontology"): ONTOLOGY_GRAPH}))
+    assert [r["term"].value for r in undeclared] == []
+
+
+def test_article_store_is_a_symlinked_build(article_store):
+    assert os.path.islink(article_store)
