@@ -14,10 +14,12 @@ from . import corpus as corpus_module
 from . import evidence, provenance, shapes, vocabulary
 from .corpus import Corpus
 from .errors import ValidationError
+from .linking import LinkReport, LinkSettings, run_link
 from .parsing import SourceMaps, load_files
 from .reasoning import ReasoningReport, reason
 from .settings import BuildSettings
 from .store import build_lock, new_staging_dir, publish, remove_stale_staging
+from .wikidata import DEFAULT_ENDPOINT
 
 
 @dataclass
@@ -35,6 +37,7 @@ class BuildReport:
     phases: list[PhaseTiming] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reasoning: ReasoningReport | None = None
+    linking: LinkReport | None = None
     graphs: dict[str, int] = field(default_factory=dict)
     build_dir: Path | None = None
 
@@ -110,6 +113,29 @@ def _reasoning(ctx: BuildContext):
     return {"inferred": result.inferred}
 
 
+def link_settings(settings: BuildSettings) -> LinkSettings | None:
+    """The linker's settings for a corpus; None when the corpus has no Wikidata extract."""
+    extract = settings.corpus / "wikidata" / "wikidata-extract.ttl"
+    if not extract.is_file():
+        return None
+    decisions = settings.corpus / "links" / "decisions.ttl"
+    return LinkSettings(extract=extract, decisions=decisions if decisions.is_file() else None,
+                        review=settings.review, online=settings.online,
+                        endpoint=settings.wikidata_endpoint or DEFAULT_ENDPOINT,
+                        cache_dir=settings.wikidata_cache)
+
+
+def _linking(ctx: BuildContext):
+    # After reasoning: the linker reads inferred types (a State is also an Organization).
+    linking = link_settings(ctx.settings)
+    if linking is None:  # a corpus without an extract is simply not linked
+        return {"linked": 0}
+    linked = run_link(ctx.store, linking, ctx.report.started.replace(microsecond=0))
+    ctx.report.warnings += linked.warnings
+    ctx.report.linking = linked
+    return {"linked": len(linked.result.links), "review": len(linked.result.review)}
+
+
 def _provenance(ctx: BuildContext):
     written = provenance.describe_build(ctx.store, ctx.corpus, ctx.report)
     ctx.report.graphs = provenance.graph_sizes(ctx.store)
@@ -117,11 +143,11 @@ def _provenance(ctx: BuildContext):
 
 
 def default_phases() -> list[Phase]:
-    """The pipeline in order. Later phases (the Wikidata linker) go after "reasoning"."""
+    """The pipeline in order; each phase may rely on what the ones before it wrote."""
     return [Phase("discover", _discover), Phase("parse", _parse),
             Phase("vocabulary", _vocabulary), Phase("evidence", _evidence),
             Phase("shapes", _shapes), Phase("reasoning", _reasoning),
-            Phase("provenance", _provenance)]
+            Phase("linking", _linking), Phase("provenance", _provenance)]
 
 
 def run_phases(settings: BuildSettings, store: Store, phases: list[Phase] | None = None,
@@ -168,3 +194,4 @@ def build(settings: BuildSettings, phases: list[Phase] | None = None,
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return report
+

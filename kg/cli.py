@@ -1,15 +1,17 @@
-"""The `kg` command group: build, check, stats, export. KGErrors are caught here, once."""
+"""The `kg` command group: build, check, link, stats, export, query. KGErrors are caught here."""
 from __future__ import annotations
 
 import os
 import signal
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
 from . import build as pipeline
-from .errors import KGError
+from .errors import KGError, UsageError
+from .link_review import accept_reviewed
 from .exporting import FORMATS, export
 from .namespaces import shorten
 from .settings import build_settings, store_path
@@ -69,6 +71,18 @@ corpus_options = [
 ]
 
 
+link_options = [
+    click.option("--online", is_flag=True,
+                 help="also ask the Wikidata query service (cached beside the store)"),
+    click.option("--wikidata-endpoint", default=None, metavar="URL",
+                 help="SPARQL endpoint for online linking; implies --online "
+                      "(default $PARLEY_WIKIDATA_ENDPOINT, else query.wikidata.org)"),
+    click.option("--review", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                 help="where to write link candidates for review "
+                      "(default: STORE.link-review.tsv beside the store)"),
+]
+
+
 def _with(options):
     def decorate(function):
         for option in reversed(options):
@@ -85,22 +99,62 @@ def cli():
 @cli.command("build")
 @store_option
 @_with(corpus_options)
-def build_command(store, corpus, ontology):
-    """Parse, validate and reason over the corpus; replace the store when all passed."""
-    settings = build_settings(store=store, corpus=corpus, ontology=ontology)
+@_with(link_options)
+def build_command(store, corpus, ontology, online, wikidata_endpoint, review):
+    """Parse, validate, reason and link the corpus; replace the store when all passed."""
+    settings = build_settings(store=store, corpus=corpus, ontology=ontology, online=online,
+                              wikidata_endpoint=wikidata_endpoint, review=review)
+    _build(settings)
+
+
+@cli.command("link")
+@store_option
+@_with(corpus_options)
+@_with(link_options)
+@click.option("--accept", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, metavar="REVIEW_FILE",
+              help="append the decisions a curator wrote into this review file to "
+                   "CORPUS/links/decisions.ttl, then rebuild")
+@click.option("--curator", default=None, envvar="PARLEY_CURATOR",
+              help="who decides (with --accept; default $PARLEY_CURATOR)")
+def link_command(store, corpus, ontology, online, wikidata_endpoint, review, accept, curator):
+    """Link actors, places, offices and events to Wikidata, and rebuild with the links.
+
+    The graph is always the product of one whole build, so linking again (for example
+    online) rebuilds: the served store is replaced only when everything passed.
+    """
+    settings = build_settings(store=store, corpus=corpus, ontology=ontology, online=online,
+                              wikidata_endpoint=wikidata_endpoint, review=review)
+    if accept is not None:
+        if not curator:
+            raise UsageError("--accept needs --curator NAME (or $PARLEY_CURATOR): every "
+                             "link decision is attributed to the curator who made it")
+        decisions = settings.corpus / "links" / "decisions.ttl"
+        made = accept_reviewed(accept, decisions, curator,
+                               datetime.now(timezone.utc).replace(microsecond=0))
+        click.echo(f"{len(made)} decision(s) appended to {decisions}", err=True)
+    report = _build(settings)
+    if report.linking is not None:
+        click.echo(report.linking.summary())
+        if settings.review is not None:
+            click.echo(f"candidates for review: {settings.review}")
+
+
+def _build(settings) -> pipeline.BuildReport:
     progress = TerminalProgress(sys.stderr, os.environ.get(ENV_HOLD) or None)
     report = pipeline.build(settings, progress=progress)
     _warn(report)
     total = sum(report.graphs.values())
     click.echo(f"built {settings.store} -> {report.build_dir}: {total} triples in "
                f"{len(report.graphs)} graphs ({report.seconds:.2f} s)", err=True)
+    return report
 
 
 @cli.command("check")
 @_with(corpus_options)
 def check_command(corpus, ontology):
     """Validate and reason exactly like build, writing nothing."""
-    settings = build_settings(corpus=corpus, ontology=ontology)
+    settings = build_settings(corpus=corpus, ontology=ontology, write_review=False)
     report = pipeline.check(settings, progress=TerminalProgress(sys.stderr))
     _warn(report)
     inferred = report.reasoning.inferred if report.reasoning else 0

@@ -10,6 +10,7 @@ from pathlib import Path
 
 ENV_STORE = "PARLEY_STORE"
 ENV_JAVA = "PARLEY_JAVA"
+ENV_WIKIDATA_ENDPOINT = "PARLEY_WIKIDATA_ENDPOINT"
 DEFAULT_STORE = Path("var/store")
 
 
@@ -24,6 +25,16 @@ class BuildSettings:
     java: str | None
     # Builds kept besides the current one; older ones are deleted after a successful swap.
     keep_previous: int = 2
+    # Wikidata linking: offline against the corpus's extract, online only when asked.
+    online: bool = False
+    wikidata_endpoint: str | None = None
+    # Where the linker writes candidates it could not decide; None writes nothing (kg check).
+    review: Path | None = None
+
+    @property
+    def wikidata_cache(self) -> Path:
+        """Answers of the online linker, kept beside the store so rebuilds do not ask again."""
+        return self.store.with_name(self.store.name + ".wikidata-cache")
 
 
 def packaged_corpus() -> Path:
@@ -51,10 +62,26 @@ def java_path(environ: Mapping[str, str] = os.environ) -> str | None:
 def build_settings(store: str | os.PathLike | None = None,
                    corpus: str | os.PathLike | None = None,
                    ontology: str | os.PathLike | None = None,
+                   online: bool = False,
+                   wikidata_endpoint: str | None = None,
+                   review: str | os.PathLike | None = None,
+                   write_review: bool = True,
                    environ: Mapping[str, str] = os.environ) -> BuildSettings:
+    """`review` defaults to `link-review.tsv` beside the store; `write_review=False` (kg
+    check) writes none. A Wikidata endpoint (option or `$PARLEY_WIKIDATA_ENDPOINT`) implies
+    online linking."""
+    store_dir = store_path(store, environ)
+    endpoint = wikidata_endpoint or environ.get(ENV_WIKIDATA_ENDPOINT) or None
+    if review is not None:
+        review_path = Path(review)
+    else:
+        review_path = store_dir.with_name(store_dir.name + ".link-review.tsv")
     return BuildSettings(
-        store=store_path(store, environ),
+        store=store_dir,
         corpus=Path(corpus) if corpus is not None else packaged_corpus(),
         ontology=Path(ontology) if ontology is not None else packaged_ontology(),
         java=java_path(environ),
+        online=online or endpoint is not None,
+        wikidata_endpoint=endpoint,
+        review=review_path if write_review else None,
     )
