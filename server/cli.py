@@ -1,5 +1,57 @@
 """The `kg` console script: the library's commands plus `serve`."""
+from __future__ import annotations
+
+import os
+
+import click
+
 from parley.kg.cli import cli
+from parley.kg.errors import StoreError
+from parley.server.settings import load_settings
+
+
+@cli.command("serve")
+@click.option("--store", type=click.Path(file_okay=False), default=None,
+              help="pyoxigraph store directory or symlink to one (default: $PARLEY_STORE or ./var/store)")
+@click.option("--host", default=None, help="address to listen on (default 127.0.0.1)")
+@click.option("--port", type=int, default=None, help="port to listen on (default 5000)")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="gunicorn worker processes (default 2)")
+@click.option("--executors", type=click.IntRange(min=1), default=None,
+              help="query executor processes per worker (default 2)")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="seconds a query may run before it is stopped with 503 (default 30)")
+@click.option("--max-body", type=click.IntRange(min=1), default=None,
+              help="largest query accepted, in bytes (default 1000000)")
+@click.option("--row-cap", type=click.IntRange(min=1), default=None,
+              help="most solutions or triples returned (default 10000)")
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="origin allowed to query from a browser; repeat; '*' for any (default '*')")
+@click.option("--no-cors", is_flag=True, help="send no CORS headers")
+@click.option("--allow-service", "service_allowlist", multiple=True,
+              help="SERVICE endpoint IRI queries may call; repeat (default: the Wikidata query service)")
+@click.option("--no-federation", is_flag=True, help="refuse every SERVICE call")
+@click.option("--in-memory/--on-disk", "in_memory", default=None,
+              help="executors copy the store into memory (faster) or read it on disk (default)")
+def serve(store, host, port, workers, executors, timeout, max_body, row_cap, cors_origins, no_cors,
+          service_allowlist, no_federation, in_memory):
+    """Serve the graph over the SPARQL 1.1 Protocol at /sparql (read-only)."""
+    from parley.server.serving import serve as run
+
+    settings = load_settings(
+        store=store, host=host, port=port, workers=workers, executors=executors, timeout=timeout,
+        max_body=max_body, row_cap=row_cap, in_memory=in_memory,
+        cors_origins=() if no_cors else (cors_origins or None),
+        service_allowlist=() if no_federation else (service_allowlist or None),
+    )
+    if not os.path.isdir(os.path.realpath(settings.store)):
+        raise StoreError(f"no store at {settings.store}: run `kg build` or pass --store DIR")
+    click.echo(f"serving {settings.store} at http://{settings.host}:{settings.port}/sparql", err=True)
+    run(settings)
+
 
 def main():
     cli()
+
+
+if __name__ == "__main__":
+    main()

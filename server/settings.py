@@ -1,0 +1,86 @@
+"""ServerSettings: everything `kg serve` and `create_app` are configured with, assembled once."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from parley.kg.errors import UsageError
+from parley.kg.settings import store_path
+
+ENV_PREFIX = "PARLEY_"
+WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """One frozen record of the server's configuration; see docs/endpoint.md for each knob."""
+
+    store: Path = field(default_factory=store_path)
+    host: str = "127.0.0.1"
+    port: int = 5000
+    # gunicorn worker processes; each owns `executors` query subprocesses.
+    workers: int = 2
+    executors: int = 2
+    timeout: float = 30.0  # seconds a query may run before its executor is killed (503)
+    max_body: int = 1_000_000  # bytes of query text (body or query string) accepted (413)
+    row_cap: int = 10_000  # solutions or triples returned at most (header X-Parley-Truncated)
+    cors_origins: tuple[str, ...] = ("*",)  # empty: no CORS headers
+    service_allowlist: frozenset[str] = frozenset({WIKIDATA_SPARQL})
+    in_memory: bool = False  # executors copy the store into memory (faster, RAM per executor)
+    max_depth: int = 256  # bracket nesting refused before parsing (the parser crashes near 2,200)
+    cache_bytes: int = 64 * 2**20  # per worker LRU of serialized answers; 0 disables it
+    executor_memory: int = 2 * 2**30  # address-space limit of each executor (RLIMIT_AS)
+    reload_interval: float = 1.0  # seconds between checks of realpath(store)
+
+    def __post_init__(self):
+        for name in ("port", "workers", "executors", "max_body", "row_cap", "max_depth"):
+            if getattr(self, name) < (0 if name == "port" else 1):
+                raise UsageError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.timeout <= 0:
+            raise UsageError(f"timeout must be positive, got {self.timeout}")
+        for iri in self.service_allowlist:
+            if not iri.startswith(("http://", "https://")):
+                raise UsageError(f"SERVICE allowlist entries must be absolute http(s) IRIs, got {iri!r}")
+
+    @property
+    def threads(self) -> int:
+        # More threads than executors, so cached answers, the service description and
+        # quick 4xx replies keep flowing while every executor is busy.
+        return self.executors * 2 + 2
+
+
+def load_settings(environ: Mapping[str, str] = os.environ, **options) -> ServerSettings:
+    """Settings from `PARLEY_*` environment variables, overridden by options that are not None."""
+    values: dict[str, object] = {}
+    for spec in fields(ServerSettings):
+        raw = environ.get(ENV_PREFIX + spec.name.upper())
+        if raw is not None:
+            values[spec.name] = _parse(spec.name, raw)
+    values.update({k: v for k, v in options.items() if v is not None})
+    if "store" in values:
+        values["store"] = Path(values["store"])
+    if "service_allowlist" in values:
+        values["service_allowlist"] = frozenset(values["service_allowlist"])
+    if "cors_origins" in values:
+        values["cors_origins"] = tuple(values["cors_origins"])
+    return replace(ServerSettings(), **values)
+
+
+def _parse(name: str, raw: str):
+    kind = {f.name: f.type for f in fields(ServerSettings)}[name]
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "bool":
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(raw)
+            return raw.lower() in ("1", "true", "yes", "on")
+    except ValueError:
+        raise UsageError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind}") from None
+    if kind in ("tuple[str, ...]", "frozenset[str]"):
+        return [item for item in raw.replace(",", " ").split() if item]
+    return raw

@@ -1,0 +1,109 @@
+"""The W3C SPARQL 1.1 Service Description tests and the VoID description, against a real `kg serve`."""
+from __future__ import annotations
+
+import pytest
+import rdflib
+import requests
+from rdflib.namespace import RDF, VOID, XSD
+
+from serving import GRAPH, KASEI, make_store, running_server
+
+SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = rdflib.Namespace("http://www.w3.org/ns/formats/")
+RDF_MEDIA = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/ld+json": "json-ld",
+             "application/n-triples": "nt"}
+NAMED_GRAPHS = {GRAPH + "ontology", GRAPH + "source/example", KASEI + "data1.rdf", KASEI + "data2.rdf",
+                KASEI + "data3.rdf"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("description")
+    with running_server(make_store(tmp / "store"), tmp) as running:
+        yield running
+
+
+def _description(server, accept="text/turtle") -> rdflib.Graph:
+    response = requests.get(server.url, headers={"Accept": accept}, timeout=10)
+    assert response.status_code == 200
+    media = response.headers["Content-Type"].split(";")[0]
+    return rdflib.Graph().parse(data=response.content, format=RDF_MEDIA[media])
+
+
+# manifest#returns-rdf: GET on the endpoint returns RDF, in every RDF format offered.
+@pytest.mark.parametrize("accept", sorted(RDF_MEDIA))
+def test_returns_rdf(server, accept):
+    graph = _description(server, accept)
+    assert (None, RDF.type, SD.Service) in graph
+
+
+# manifest#has-endpoint-triple: the description names the URL it was fetched from.
+def test_has_endpoint_triple(server):
+    graph = _description(server)
+    assert list(graph.subjects(SD.endpoint, rdflib.URIRef(server.url))), graph.serialize(format="turtle")
+
+
+# manifest#conforms-to-schema: the terms are used with the domains and ranges of the SD vocabulary.
+def test_conforms_to_schema(server):
+    graph = _description(server)
+    services = list(graph.subjects(RDF.type, SD.Service))
+    assert len(services) == 1
+    service = services[0]
+    assert (service, SD.supportedLanguage, SD.SPARQL11Query) in graph
+    assert set(graph.objects(service, SD.feature)) == {SD.UnionDefaultGraph, SD.BasicFederatedQuery}
+    formats = set(graph.objects(service, SD.resultFormat))
+    assert {FORMATS.SPARQL_Results_JSON, FORMATS.SPARQL_Results_XML, FORMATS.SPARQL_Results_CSV,
+            FORMATS.SPARQL_Results_TSV, FORMATS.Turtle, FORMATS["N-Triples"], FORMATS.RDF_XML,
+            FORMATS["JSON-LD"], FORMATS.TriG, FORMATS["N-Quads"]} == formats
+    (dataset,) = graph.objects(service, SD.defaultDataset)
+    assert (dataset, RDF.type, SD.Dataset) in graph
+    (default,) = graph.objects(dataset, SD.defaultGraph)
+    assert (default, RDF.type, SD.Graph) in graph
+    names = set()
+    for named in graph.objects(dataset, SD.namedGraph):
+        assert (named, RDF.type, SD.NamedGraph) in graph
+        (name,) = graph.objects(named, SD.name)
+        assert isinstance(name, rdflib.URIRef)
+        (described,) = graph.objects(named, SD.graph)
+        assert (described, RDF.type, SD.Graph) in graph
+        names.add(str(name))
+    assert names == NAMED_GRAPHS
+
+
+def test_void_statistics_per_graph(server):
+    graph = _description(server)
+    (dataset,) = graph.objects(None, SD.defaultDataset)
+    (default,) = graph.objects(dataset, SD.defaultGraph)
+    assert graph.value(default, VOID.triples) == rdflib.Literal(45, datatype=XSD.integer)
+    numbers = {}
+    for named in graph.objects(dataset, SD.namedGraph):
+        described = graph.value(named, SD.graph)
+        numbers[str(graph.value(named, SD.name))] = (graph.value(described, VOID.triples).toPython(),
+                                                      graph.value(described, VOID.distinctSubjects).toPython(),
+                                                      graph.value(described, VOID.classes).toPython())
+    assert numbers[GRAPH + "source/example"] == (40, 20, 1)
+    assert numbers[GRAPH + "ontology"] == (2, 1, 1)
+    assert numbers[KASEI + "data1.rdf"] == (1, 1, 1)
+
+
+def test_well_known_void(server):
+    response = requests.get(server.root + "/.well-known/void", headers={"Accept": "text/turtle"}, timeout=10)
+    assert response.status_code == 200
+    graph = rdflib.Graph().parse(data=response.content, format="turtle")
+    dataset = rdflib.URIRef(server.root + "/.well-known/void#dataset")
+    assert (dataset, RDF.type, VOID.Dataset) in graph
+    assert (dataset, VOID.sparqlEndpoint, rdflib.URIRef(server.url)) in graph
+    assert graph.value(dataset, VOID.triples).toPython() == 45
+    subsets = {str(s) for s in graph.objects(dataset, VOID.subset)}
+    assert subsets == NAMED_GRAPHS
+    assert graph.value(rdflib.URIRef(GRAPH + "source/example"), VOID.distinctSubjects).toPython() == 20
+
+
+def test_description_without_federation(tmp_path):
+    with running_server(make_store(tmp_path / "store"), tmp_path, "--no-federation") as server:
+        graph = _description(server)
+        assert set(graph.objects(None, SD.feature)) == {SD.UnionDefaultGraph}
+        refused = requests.get(server.url, params={
+            "query": "ASK { SERVICE <https://query.wikidata.org/sparql> {} }"}, timeout=10)
+        assert refused.status_code == 400
+        assert "only federates with no endpoint" in refused.text
