@@ -32,6 +32,7 @@ def create_app(settings: ServerSettings | None = None) -> Flask:
     atexit.register(service.close)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(ui.bp)
     app.register_blueprint(api.blueprint)
     app.register_error_handler(ProtocolError, _protocol_error)
     app.register_error_handler(HTTPException, _http_error)
