@@ -11,7 +11,9 @@ import click
 
 from . import build as pipeline
 from .errors import KGError, UsageError
+from .catalog import load_catalog
 from .link_review import accept_reviewed
+from .presenting import OUTPUT_FORMATS, present_catalog, present_query
 from .exporting import FORMATS, export
 from .namespaces import shorten
 from .settings import build_settings, store_path
@@ -186,6 +188,26 @@ def export_command(store, format_, graph, output):
         return
     with open(output, "wb") as handle:
         export(opened, handle, format_, graph)
+
+
+@cli.command("query")
+@click.argument("name", required=False)
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+              help="a parameter of the saved query (repeatable)")
+@click.option("--format", "format_", type=click.Choice(OUTPUT_FORMATS), default="table",
+              show_default=True, help="table for people; json, xml, csv, tsv are SPARQL results")
+@click.option("--list", "list_", is_flag=True, help="list the saved queries and their parameters")
+@store_option
+def query_command(name, params, format_, list_, store):
+    """Run the saved query NAME (`kg query --list` shows them all)."""
+    catalog = load_catalog()
+    if list_:
+        click.echo(present_catalog(catalog), nl=False)
+        return
+    if name is None:
+        raise UsageError("name a saved query, or use --list to see them")
+    output = present_query(open_read_only(store_path(store)), catalog, name, params, format_)
+    click.echo(output, nl=False)  # bytes: written as is, UTF-8 from the serializer
 
 
 def _warn(report: pipeline.BuildReport) -> None:

@@ -1,0 +1,171 @@
+"""Running saved and ad-hoc SPARQL queries on a store, with parameters bound as RDF terms."""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from pyoxigraph import (BlankNode, Literal, NamedNode, QueryBoolean, QueryResultsFormat,
+                        QuerySolutions, QueryTriples, Store, Variable)
+
+from parley.kg.catalog import Catalog, SavedQuery, load_catalog
+from parley.kg.errors import ParameterError, QueryError
+from parley.kg.namespaces import XSD
+from parley.kg.store import open_read_only
+
+Term = NamedNode | BlankNode | Literal
+
+# The serialisations pyoxigraph writes itself; `table` (for people) lives in presenting.
+RESULT_FORMATS = {
+    "json": QueryResultsFormat.JSON,
+    "xml": QueryResultsFormat.XML,
+    "csv": QueryResultsFormat.CSV,
+    "tsv": QueryResultsFormat.TSV,
+}
+
+_INTEGER_TYPES = {XSD + t for t in (
+    "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+    "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
+    "unsignedShort", "unsignedByte")}
+_FLOAT_TYPES = {XSD + "decimal", XSD + "double", XSD + "float"}
+
+# Enough of the SPARQL lexer to find the first `{` that opens a group: comments, IRIs and
+# strings before it (in the prologue and select expressions) may contain braces.
+_TOKENS = re.compile(r"""#[^\n]*|<[^<>"{}|^`\\\x00-\x20]*>|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\{""")
+
+
+def bind_parameters(query: SavedQuery, values: Mapping[str, object] | None = None
+                    ) -> dict[str, Term]:
+    """Each parameter of `query` as a validated RDF term: the given value or the default."""
+    values = dict(values or {})
+    for name in values:
+        query.parameter(name)  # raises for a name the query does not declare
+    bindings = {}
+    for parameter in query.parameters:
+        if parameter.name in values:
+            value = values[parameter.name]
+        elif parameter.default is not None:
+            value = parameter.default
+        else:
+            raise ParameterError(f"parameter '{parameter.name}' of saved query "
+                                 f"'{query.id}' is required ({parameter.type})")
+        bindings[parameter.name] = parameter.to_term(value)
+    return bindings
+
+
+def substitutions(bindings: Mapping[str, Term]) -> dict[Variable, Term]:
+    """The bindings in the form `Store.query(substitutions=...)` takes."""
+    return {Variable(name): term for name, term in bindings.items()}
+
+
+def values_clause(bindings: Mapping[str, Term]) -> str:
+    """A SPARQL `VALUES` block holding the bindings, for endpoints without substitutions.
+
+    The terms were validated when they were built, and pyoxigraph writes them in
+    N-Triples syntax with every quote and control character escaped, so the block
+    cannot change the shape of the query it is appended to.
+    """
+    if not bindings:
+        return ""
+    names = " ".join(f"?{name}" for name in bindings)
+    terms = " ".join(str(term) for term in bindings.values())
+    return f"VALUES ({names}) {{ ({terms}) }}"
+
+
+def query_with_values(query: SavedQuery, bindings: Mapping[str, Term]) -> str:
+    """The saved query's text with its bindings as `VALUES` opening the WHERE group.
+
+    This serves endpoints that take no substitutions. The block goes first in the
+    outermost group rather than after the query: a trailing VALUES joins only after the
+    group's FILTERs ran, so `FILTER (?on >= ?since)` would see `?since` unbound. Placed
+    first, it binds every use of the parameter at the top level of the group, which is
+    what a substitution does there (docs/queries.md asks saved queries to use parameters
+    only there or in triple patterns; a test holds every saved query to it).
+    """
+    block = values_clause(bindings)
+    if not block:
+        return query.text
+    for token in _TOKENS.finditer(query.text):
+        if token.group() == "{":
+            at = token.end()
+            return f"{query.text[:at]} {block}{query.text[at:]}"
+    raise QueryError(f"saved query '{query.id}' has no group pattern to bind values in")
+
+
+def run_query(store: Store, text: str, *, bindings: Mapping[str, Term] | None = None
+              ) -> QuerySolutions | QueryBoolean | QueryTriples:
+    """Evaluate SPARQL over the union of the store's graphs, as the endpoint does."""
+    try:
+        return store.query(text, use_default_graph_as_union=True,
+                           substitutions=substitutions(bindings or {}))
+    except SyntaxError as error:
+        raise QueryError(f"the query cannot be parsed: {error}") from None
+    except RuntimeError as error:
+        # pyoxigraph refuses to substitute a variable that is not projected.
+        raise QueryError(f"the query cannot take its parameters: {error}") from None
+
+
+def run_saved_query(store: Store, query: str | SavedQuery,
+                    params: Mapping[str, object] | None = None, *,
+                    catalog: Catalog | None = None) -> QuerySolutions:
+    """Rows of a saved query (by id or object) with `params` bound as terms."""
+    saved = query if isinstance(query, SavedQuery) else (catalog or load_catalog()).get(query)
+    results = run_query(store, saved.text, bindings=bind_parameters(saved, params))
+    if not isinstance(results, QuerySolutions):
+        raise QueryError(f"saved query '{saved.id}' is not a SELECT query")
+    return results
+
+
+def serialize_results(results: QuerySolutions, fmt: str) -> bytes:
+    try:
+        return results.serialize(format=RESULT_FORMATS[fmt])
+    except KeyError:
+        raise QueryError(f"unknown result format '{fmt}' "
+                         f"(one of: {', '.join(RESULT_FORMATS)})") from None
+
+
+def term_value(term: Term | None) -> object:
+    """The plain Python value of a term: IRIs and most literals as text, numbers as numbers."""
+    if term is None:
+        return None
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, Literal):
+        datatype = term.datatype.value
+        if datatype in _INTEGER_TYPES:
+            return int(term.value)
+        if datatype in _FLOAT_TYPES:
+            return float(term.value)
+        if datatype == XSD + "boolean":
+            return term.value in ("true", "1")
+    # Dates stay ISO text: the data mixes xsd:date, gYearMonth and gYear, which sort as text.
+    return term.value
+
+
+def rows(store: Store | str | os.PathLike, query: str | SavedQuery,
+         params: Mapping[str, object] | None = None, /, *, catalog: Catalog | None = None,
+         **kwparams) -> list[dict[str, object]]:
+    """A saved query's answer as a list of {variable: Python value} (for notebooks).
+
+    `rows(store, "positions", actor="pid:hamas")`; `store` is a `Store` or a store folder.
+    """
+    if not isinstance(store, Store):
+        store = open_read_only(Path(store))
+    results = run_saved_query(store, query, {**(params or {}), **kwparams}, catalog=catalog)
+    names = [v.value for v in results.variables]
+    return [{name: term_value(solution[name]) for name in names} for solution in results]
+
+
+def dataframe(store: Store | str | os.PathLike, query: str | SavedQuery,
+              params: Mapping[str, object] | None = None, /, *,
+              catalog: Catalog | None = None, **kwparams):
+    """A saved query's answer as a pandas DataFrame, one column per projected variable."""
+    import pandas  # a notebook extra, not a dependency of the library
+
+    if not isinstance(store, Store):
+        store = open_read_only(Path(store))
+    results = run_saved_query(store, query, {**(params or {}), **kwparams}, catalog=catalog)
+    names = [v.value for v in results.variables]
+    records = [[term_value(solution[name]) for name in names] for solution in results]
+    return pandas.DataFrame.from_records(records, columns=names)
