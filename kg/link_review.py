@@ -169,7 +169,7 @@ def _append_decisions(path: Path, decisions: Iterable[Decision], curator: str) -
             f"    parley:decision parley:{'Accepted' if d.accepted else 'Rejected'} ;\n"
             f"    parley:score {Literal(f'{d.score:.3f}', datatype=NamedNode(XSD + 'decimal'))} ;\n"
             f"    parley:matchedLabel {Literal(d.matched_label, language='en')} ;\n"
-            f"    prov:wasAttributedTo [ a prov:Person ; rdfs:label {Literal(curator)} ] ;\n"
+            f"    prov:wasAttributedTo [ a prov:Person ; rdfs:label {Literal(curator, language='en')} ] ;\n"
             + (f"    rdfs:comment {Literal(d.note, language='en')} ;\n" if d.note else "") +
             f"    prov:generatedAtTime {stamp} .\n")
     with open(path, "a", encoding="utf-8") as handle:
