@@ -15,7 +15,7 @@ from parley.kg.namespaces import PREFIXES, XSD
 
 PARAMETER_TYPES = ("iri", "string", "integer", "date", "boolean")
 
-_TOP_KEYS = ("title", "question", "description", "tags", "param")
+_TOP_KEYS = ("title", "question", "description", "tags", "order", "param")
 _PARAM_KEYS = ("type", "default", "example", "description")
 _REQUIRED_TOP_KEYS = ("title", "description")
 
@@ -71,6 +71,9 @@ class SavedQuery:
     question: str | None = None
     tags: tuple[str, ...] = ()
     parameters: tuple[Parameter, ...] = ()
+    # Where the query stands among its peers when shown together (the article's questions
+    # in the article's order); None sorts after every numbered query.
+    order: int | None = None
 
     def parameter(self, name: str) -> Parameter:
         for parameter in self.parameters:
@@ -84,7 +87,7 @@ class SavedQuery:
         """The metadata as plain JSON-ready data, the same for every surface."""
         return {"id": self.id, "title": self.title, "question": self.question,
                 "description": self.description, "tags": list(self.tags),
-                "parameters": [p.describe() for p in self.parameters]}
+                "order": self.order, "parameters": [p.describe() for p in self.parameters]}
 
 
 @dataclass(frozen=True)
@@ -146,9 +149,14 @@ def load_query(path: str | Path) -> SavedQuery:
             raise DataError(f"parameter '{parameter.name}' is declared twice", path, block.line)
         seen.add(parameter.name)
     tags = tuple(t.strip() for t in header.get("tags", "").split(",") if t.strip())
+    order = header.get("order")
+    if order is not None and not re.fullmatch(r"\d+", order.strip()):
+        raise DataError(f"'order: {order}' is not a whole number", path,
+                        hint="write e.g. '#+ order: 2' (smaller numbers come first)")
     return SavedQuery(id=path.stem, title=header.get("title"),
                       description=header.get("description"), text=text, path=path,
-                      question=header.get("question"), tags=tags, parameters=parameters)
+                      question=header.get("question"), tags=tags, parameters=parameters,
+                      order=int(order) if order is not None else None)
 
 
 @dataclass

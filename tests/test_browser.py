@@ -1,6 +1,7 @@
 """The query UI in a real headless Chromium (Debian's), driven by Playwright, over loopback."""
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -8,6 +9,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from parley.server.app import create_app
+from parley.server.settings import ServerSettings
 from test_ui import HOSTILE, make_app
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -19,16 +22,27 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser
 WIDTHS = {"desktop": 1280, "phone": 390}
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
-    app = make_app(tmp_path_factory.mktemp("ui"))
+def _serve(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    app.extensions["parley.service"].close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        app.extensions["parley.service"].close()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    yield from _serve(make_app(tmp_path_factory.mktemp("ui")))
+
+
+@pytest.fixture(scope="module")
+def article_url(article_store):
+    """The app over the store built from the article, with the packaged saved queries."""
+    yield from _serve(create_app(ServerSettings(store=article_store, executors=1, cache_bytes=0)))
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +65,15 @@ BOTH_WIDTHS = pytest.mark.parametrize("page", list(WIDTHS), indirect=True)
 
 @pytest.fixture
 def page(request, browser, base_url):
+    yield from _page(request, browser, base_url)
+
+
+@pytest.fixture
+def article_page(request, browser, article_url):
+    yield from _page(request, browser, article_url)
+
+
+def _page(request, browser, base_url):
     width = getattr(request, "param", "desktop")
     context = browser.new_context(base_url=base_url,
                                   viewport={"width": WIDTHS[width], "height": 900})
@@ -60,6 +83,7 @@ def page(request, browser, base_url):
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.console_errors = errors
     yield page
     context.close()
     assert errors == []
@@ -79,6 +103,55 @@ def test_home_shows_the_answers(page):
     playwright_api.expect(answer.get_by_role("link", name="Ana Ruiz")).to_have_attribute("href", "/id/ana-ruiz")
     _no_horizontal_overflow(page)
     shoot(page, "home")
+
+
+ARTICLE_QUESTIONS = ["How are the negotiations going?",
+                     "What terms are being floated for a new cease-fire?",
+                     "What are the sticking points?",
+                     "What happens after the war ends?"]
+
+
+@pytest.mark.parametrize("article_page", list(WIDTHS), indirect=True)
+def test_home_answers_the_four_article_questions(article_page):
+    page = article_page
+    page.goto("/")
+    questions = page.locator("#questions ~ article.answer")
+    playwright_api.expect(questions.get_by_role("heading", level=3)).to_have_text(ARTICLE_QUESTIONS)
+    for number in range(len(ARTICLE_QUESTIONS)):
+        answer = questions.nth(number)
+        # An answer: rows of labels linked to their pages, each with its evidence quote
+        # and a link to that span in the source view.
+        playwright_api.expect(answer.locator("tbody tr").first).to_be_visible()
+        playwright_api.expect(answer.locator("td a.iri").first).to_be_visible()
+        assert answer.locator("tr.evidence .evidence-item").count() >= 1
+        quote = answer.locator("tr.evidence .evidence-item").first
+        playwright_api.expect(quote.locator("blockquote.quote, q.excerpt").first).not_to_be_empty()
+        playwright_api.expect(quote.get_by_role("link", name="in the source")).to_have_attribute(
+            "href", re.compile(r"^/source/hostage-talks-2024-01#ev-"))
+        # No `xLabel` column next to the `x` column its label already names.
+        headings = answer.locator("thead th").all_inner_texts()
+        assert not any(h.endswith("label") for h in headings), headings
+    _no_horizontal_overflow(page)
+    shoot(page, "home-article")
+    # An excerpt opens to the whole quote; its link leads to the span in the source.
+    excerpt = page.locator("details.quote").first
+    excerpt.locator("summary").click()
+    playwright_api.expect(excerpt.locator("blockquote.quote")).to_be_visible()
+    link = excerpt.locator("xpath=..").get_by_role("link", name="in the source")
+    anchor = link.get_attribute("href").split("#")[1]
+    link.click()
+    playwright_api.expect(page.locator(f"#{anchor}")).to_be_in_viewport()
+
+
+def test_a_missing_page_is_an_html_page(page):
+    response = page.goto("/id/nobody")
+    assert response.status == 404
+    # Chromium logs the status of the page itself as a console error: the one expected.
+    assert len(page.console_errors) == 1 and "404" in page.console_errors[0]
+    page.console_errors.clear()
+    playwright_api.expect(page.get_by_role("heading", level=1)).to_contain_text("Not Found")
+    playwright_api.expect(page.get_by_role("alert")).to_contain_text("No statement of the graph mentions")
+    playwright_api.expect(page.get_by_role("link", name="home page")).to_be_visible()
 
 
 @BOTH_WIDTHS

@@ -92,14 +92,39 @@ TRIG = """
 }
 
 QUERIES = {
-    "mediators.rq": """#+ title: Mediators
+    # Two article questions whose ids sort against their `order`: the order must win.
+    "a-mediators.rq": """#+ title: Mediators
 #+ question: Who mediates the talks?
 #+ description: Every actor the reasoner classifies as a mediator, with the evidence.
+#+ tags: article-question, mediators
+#+ order: 2
 PREFIX parley: <https://w3id.org/parley/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX oa: <http://www.w3.org/ns/oa#>
-SELECT ?mediator ?evidence ?quote WHERE {
-  ?mediator a parley:Mediator ; parley:evidence ?evidence . ?evidence oa:exact ?quote .
+PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT ?mediator ?mediatorLabel ?evidence ?quote ?source WHERE {
+  ?mediator a parley:Mediator ; parley:evidence ?evidence .
+  ?evidence oa:exact ?quote ; prov:wasQuotedFrom ?source .
+  OPTIONAL { ?mediator rdfs:label ?mediatorLabel }
 } ORDER BY ?mediator ?evidence
+""",
+    "b-talks.rq": """#+ title: Talks
+#+ question: Where are the talks held?
+#+ description: The talks with the evidence.
+#+ tags: article-question
+#+ order: 1
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+SELECT ?talks ?label ?evidence WHERE {
+  ?talks rdfs:label ?label ; <https://w3id.org/parley/ontology#evidence> ?evidence .
+  ?evidence oa:exact "%(talks)s" .
+} ORDER BY ?talks
+""" % {"talks": TALKS},
+    "claims.rq": """#+ title: Claims
+#+ question: Who claims what?
+#+ description: Every claim; a saved query that is not one of the article's questions.
+PREFIX parley: <https://w3id.org/parley/ontology#>
+SELECT ?claim WHERE { ?claim a parley:Claim } ORDER BY ?claim
 """,
     "positions.rq": """#+ title: Positions of an actor
 #+ description: Every position the actor holds.
@@ -147,16 +172,70 @@ def client(tmp_path_factory):
     app.extensions["parley.service"].close()
 
 
-def test_home_answers_the_questions_with_evidence(client):
+def _questions(page: str) -> list[str]:
+    section = page.split('id="questions"')[1].split("</section>")[0]
+    return re.findall(r'<h3 id="q-[^"]+">([^<]+)</h3>', section)
+
+
+def test_home_answers_the_article_questions_with_evidence(client):
     response = client.get("/")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Who mediates the talks?" in page
-    assert ">Ana Ruiz</a>" in page                       # the IRI shown as its label
-    assert "Ana Ruiz said she supports a ceasefire" in page  # the evidence quote
-    assert '/source/tiny-talks#ev-speech' in page        # and where it is in the source
-    # A query with a required parameter cannot answer on its own.
-    assert "Positions of an actor" not in page.split('id="questions"')[1]
+    # Only the queries tagged article-question, in their `#+ order:` (the ids sort the
+    # other way).
+    assert _questions(page) == ["Where are the talks held?", "Who mediates the talks?"]
+    answer = page.split('id="q-a-mediators"')[1].split("</article>")[0]
+    assert ">Ana Ruiz</a>" in answer                        # the IRI shown as its label
+    assert '<blockquote class="quote">Ana Ruiz said she supports a ceasefire</blockquote>' in answer
+    assert 'href="/source/tiny-talks#ev-speech">in the source</a>' in answer
+    # The label, quote and source columns repeat what the label link and the evidence show.
+    headings = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', answer)
+    assert headings == ["mediator"]
+    # Other saved queries are links to the Query page, with an example for a parameter.
+    more = page.split('id="more"')[1]
+    assert 'href="/query?saved=claims">Claims</a>' in more
+    assert 'href="/query?saved=positions&amp;actor=pid:ana-ruiz">' in more
+
+
+def test_long_quotes_show_an_excerpt_that_expands(tmp_path):
+    long_quote = ("Talks resumed in Doha on Monday. " * 5).strip()
+    span = NamedNode("https://w3id.org/parley/evidence/tiny-talks/long")
+    graph = NamedNode("https://w3id.org/parley/graph/source/tiny-talks")
+    extra = [pyoxigraph.Quad(s, NamedNode(p), o, graph) for s, p, o in [
+        (NamedNode("https://w3id.org/parley/id/ana-ruiz"),
+         "https://w3id.org/parley/ontology#evidence", span),
+        (span, "http://www.w3.org/ns/oa#exact", pyoxigraph.Literal(long_quote)),
+        (span, "http://www.w3.org/ns/oa#start", pyoxigraph.Literal(0)),
+        (span, "http://www.w3.org/ns/prov#wasQuotedFrom",
+         NamedNode("https://w3id.org/parley/source/tiny-talks"))]]
+    app = make_app(tmp_path, extra)
+    try:
+        page = app.test_client().get("/").get_data(as_text=True)
+    finally:
+        app.extensions["parley.service"].close()
+    details = page.split('<details class="quote">')[1].split("</details>")[0]
+    excerpt = re.search(r'<q class="excerpt">([^<]+)</q>', details)[1]
+    assert excerpt.endswith("…") and len(excerpt) < len(long_quote)
+    assert f'<blockquote class="quote">{long_quote}</blockquote>' in details
+
+
+def test_ui_errors_are_pages_for_browsers_and_text_for_others(client):
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    page = client.get("/id/nobody", headers=browser)
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "<h1>Not Found" in html and "No statement of the graph mentions" in html
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    bad = client.get("/resource?iri=not%20an%20iri", headers=browser)
+    assert bad.status_code == 400 and bad.mimetype == "text/html"
+    assert "is not an IRI" in bad.get_data(as_text=True)
+    # curl, fetch and RDF clients keep the app's plain-text error.
+    for accept in ("*/*", "text/turtle"):
+        plain = client.get("/id/nobody", headers={"Accept": accept})
+        assert plain.status_code == 404 and plain.mimetype == "text/plain", accept
+    # The SPARQL endpoint is not the UI's: its errors stay plain text even for a browser.
+    sparql = client.get("/sparql?query=SELECT", headers=browser)
+    assert sparql.status_code == 400 and sparql.mimetype != "text/html"
 
 
 def test_every_page_sends_a_strict_csp(client):
