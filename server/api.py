@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from parley.kg.catalog import Catalog, Parameter, SavedQuery, load_catalog
 from parley.kg.errors import ParameterError, QueryError
 from parley.kg.querying import bind_parameters, query_with_values
+from parley.server.answers import respond
 from parley.server.cors import allow_cross_origin
 from parley.server.errors import BadRequest
 from parley.server.negotiation import RESULTS
-from parley.server.service import QueryRequest, QueryService
+from parley.server.service import QueryRequest
 
 blueprint = Blueprint("api", __name__)
 blueprint.after_request(allow_cross_origin)
@@ -65,10 +66,10 @@ def run_query(name: str):
         bindings = bind_parameters(saved, values)
     except ParameterError as error:
         raise BadRequest(str(error)) from None
-    service: QueryService = current_app.extensions["parley.service"]
-    # The executors take query text only, so the parameters travel as a VALUES block of
-    # validated terms (the same answer as a substitution; tests hold every query to it).
-    outcome = service.answer(QueryRequest(
+    # The parameters travel as a VALUES block of validated terms, opening the query's
+    # group (the same answer as a substitution; tests hold every saved query to it), so
+    # the embedded executors and a remote backend both take plain query text.
+    return respond(QueryRequest(
         query=query_with_values(saved, bindings),
         base=url_for("protocol.sparql", _external=True),
         default_graphs=None,
@@ -76,15 +77,6 @@ def run_query(name: str):
         accept=request.headers.get("Accept"),
         format=request.args.get("format") or request.args.get("output"),
     ))
-    answer = outcome.answer
-    response = Response(answer.body, content_type=answer.content_type)
-    response.headers["ETag"] = answer.etag
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Vary"] = "Accept"
-    response.headers["X-Parley-Cache"] = "hit" if outcome.cached else "miss"
-    if answer.truncated:
-        response.headers["X-Parley-Truncated"] = str(service.settings.row_cap)
-    return response
 
 
 @blueprint.get("/api/openapi.json")

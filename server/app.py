@@ -18,10 +18,10 @@ BLUEPRINTS = (protocol.blueprint, description.blueprint)
 
 
 def create_app(settings: ServerSettings | None = None) -> Flask:
-    """A Flask app serving the store in `settings` (default: from PARLEY_* variables).
+    """A Flask app serving the store or remote backend in `settings` (default: PARLEY_* variables).
 
-    It starts its own pool of executor processes; `app.extensions["parley.service"].close()`
-    (also run at interpreter exit) stops them.
+    Over the store it starts its own pool of executor processes;
+    `app.extensions["parley.service"].close()` (also run at interpreter exit) stops them.
     """
     settings = settings or load_settings()
     app = Flask(__name__)

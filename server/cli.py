@@ -6,7 +6,7 @@ import os
 import click
 
 from parley.kg.cli import cli
-from parley.kg.errors import StoreError
+from parley.kg.errors import StoreError, UsageError
 from parley.server.settings import load_settings
 
 
@@ -32,20 +32,38 @@ from parley.server.settings import load_settings
 @click.option("--no-federation", is_flag=True, help="refuse every SERVICE call")
 @click.option("--in-memory/--on-disk", "in_memory", default=None,
               help="executors copy the store into memory (faster) or read it on disk (default)")
+@click.option("--backend", default=None, metavar="URL",
+              help="answer from this remote SPARQL 1.1 query endpoint instead of the store")
+@click.option("--backend-user", default=None, help="user name for HTTP Basic authentication at the backend")
+@click.option("--backend-password-env", default=None, metavar="VAR",
+              help="environment variable holding the backend password (never the password itself)")
+@click.option("--backend-header", "backend_headers", multiple=True, metavar="'NAME: VALUE'",
+              help="extra HTTP header sent to the backend (e.g. an API key); repeat")
 def serve(store, host, port, workers, executors, timeout, max_body, row_cap, cors_origins, no_cors,
-          service_allowlist, no_federation, in_memory):
+          service_allowlist, no_federation, in_memory, backend, backend_user, backend_password_env,
+          backend_headers):
     """Serve the graph over the SPARQL 1.1 Protocol at /sparql (read-only)."""
     from parley.server.serving import serve as run
 
+    if backend and (store or in_memory is not None):
+        raise UsageError("--backend serves a remote endpoint: --store and --in-memory do not apply")
     settings = load_settings(
         store=store, host=host, port=port, workers=workers, executors=executors, timeout=timeout,
         max_body=max_body, row_cap=row_cap, in_memory=in_memory,
         cors_origins=() if no_cors else (cors_origins or None),
         service_allowlist=() if no_federation else (service_allowlist or None),
+        backend=backend, backend_user=backend_user, backend_password_env=backend_password_env,
+        backend_headers=backend_headers or None,
     )
-    if not os.path.isdir(os.path.realpath(settings.store)):
-        raise StoreError(f"no store at {settings.store}: run `kg build` or pass --store DIR")
-    click.echo(f"serving {settings.store} at http://{settings.host}:{settings.port}/sparql", err=True)
+    if settings.backend:
+        from parley.server.remote import public_url
+
+        source = f"the SPARQL endpoint {public_url(settings.backend)}"
+    elif os.path.isdir(os.path.realpath(settings.store)):
+        source = str(settings.store)
+    else:
+        raise StoreError(f"no store at {settings.store}: run `kg build`, pass --store DIR or --backend URL")
+    click.echo(f"serving {source} at http://{settings.host}:{settings.port}/sparql", err=True)
     run(settings)
 
 

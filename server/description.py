@@ -1,10 +1,20 @@
-"""SPARQL 1.1 Service Description (GET /sparql without a query) and VoID (/.well-known/void)."""
+"""SPARQL 1.1 Service Description (GET /sparql without a query) and VoID (/.well-known/void).
+
+The description lists the saved queries as examples, in the vocabulary of the SIB SPARQL
+examples (used by UniProt, Rhea, Bgee and their query editors): each is a
+`sh:SPARQLExecutable` with its text in `sh:select` (or `sh:ask`, `sh:construct`), an
+`rdfs:label` and `rdfs:comment` for people, `schema:keywords` for its tags and
+`schema:target` naming the endpoint it runs on. SPARQL-SD has no property for examples;
+`schema:target` links each example to the service's `sd:endpoint`.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request, url_for
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
 
+from parley.server.api import catalog
 from parley.server.cors import allow_cross_origin
+from parley.server.errors import ProtocolError
 from parley.server.negotiation import GRAPHS, RESULTS, choose
 
 blueprint = Blueprint("description", __name__)
@@ -15,7 +25,20 @@ VOID = "http://rdfs.org/ns/void#"
 FORMATS = "http://www.w3.org/ns/formats/"
 RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD_INTEGER = NamedNode("http://www.w3.org/2001/XMLSchema#integer")
-PREFIXES = {"sd": SD, "void": VOID, "formats": FORMATS}
+SH = "http://www.w3.org/ns/shacl#"
+SCHEMA = "https://schema.org/"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+DCTERMS = "http://purl.org/dc/terms/"
+# DESCRIBE has no SHACL executable; the SIB examples vocabulary adds one.
+SPEX_DESCRIBE = "https://purl.expasy.org/sparql-examples/ontology#describe"
+PREFIXES = {"sd": SD, "void": VOID, "formats": FORMATS, "sh": SH, "schema": SCHEMA, "rdfs": RDFS,
+            "dcterms": DCTERMS}
+_EXECUTABLES = {
+    "SELECT": ("SPARQLSelectExecutable", SH + "select"),
+    "ASK": ("SPARQLAskExecutable", SH + "ask"),
+    "CONSTRUCT": ("SPARQLConstructExecutable", SH + "construct"),
+    "DESCRIBE": (None, SPEX_DESCRIBE),
+}
 # W3C format IRIs (https://www.w3.org/ns/formats/) for what the endpoint can answer in.
 _FORMAT_IRIS = {
     "JSON": "SPARQL_Results_JSON", "XML": "SPARQL_Results_XML", "CSV": "SPARQL_Results_CSV",
@@ -42,6 +65,38 @@ def _statistics(subject, numbers: dict) -> list[Triple]:
     return [Triple(subject, _void(prop), _count(numbers[key])) for key, prop in _VOID_NUMBERS.items()]
 
 
+def _english(text: str) -> Literal:
+    return Literal(text, language="en")
+
+
+def _examples(service, endpoint: NamedNode) -> list[Triple]:
+    """Each saved query as a SPARQL executable running on `endpoint`, under its API URL."""
+    triples = []
+    for query in catalog():
+        try:
+            form = service.shape(query.text).form
+        except ProtocolError:
+            continue  # refused by this server's guard (a SERVICE with --no-federation): no example here
+        if form not in _EXECUTABLES:
+            continue  # the parser would reject it; nothing to offer as an example
+        node = NamedNode(url_for("api.run_query", name=query.id, _external=True))
+        kind, text_property = _EXECUTABLES[form]
+        triples += [
+            Triple(node, RDF_TYPE, NamedNode(SH + "SPARQLExecutable")),
+            Triple(node, NamedNode(text_property), Literal(query.text)),
+            Triple(node, NamedNode(SCHEMA + "target"), endpoint),
+            Triple(node, NamedNode(RDFS + "label"), _english(query.title)),
+            # The caption query editors show: the question the query answers, if it has one.
+            Triple(node, NamedNode(RDFS + "comment"), _english(query.question or query.title)),
+            Triple(node, NamedNode(DCTERMS + "description"), _english(query.description)),
+            Triple(node, NamedNode(DCTERMS + "identifier"), Literal(query.id)),
+            *(Triple(node, NamedNode(SCHEMA + "keywords"), Literal(tag)) for tag in query.tags),
+        ]
+        if kind:
+            triples.append(Triple(node, RDF_TYPE, NamedNode(SH + kind)))
+    return triples
+
+
 def _rdf_response(triples: list[Triple]) -> Response:
     media = choose(GRAPHS, request.headers.get("Accept"), request.args.get("format"))
     body = serialize(triples, format=getattr(RdfFormat, media.name),
@@ -55,14 +110,13 @@ def _rdf_response(triples: list[Triple]) -> Response:
 def service_description() -> Response:
     service = current_app.extensions["parley.service"]
     settings = service.settings
-    _, numbers = service.statistics()
+    numbers = service.statistics()
     endpoint = NamedNode(request.base_url)
     node, dataset, default = BlankNode(), BlankNode(), BlankNode()
     triples = [
         Triple(node, RDF_TYPE, _sd("Service")),
         Triple(node, _sd("endpoint"), endpoint),
         Triple(node, _sd("supportedLanguage"), _sd("SPARQL11Query")),
-        Triple(node, _sd("feature"), _sd("UnionDefaultGraph")),
         Triple(node, _sd("defaultEntailmentRegime"), NamedNode("http://www.w3.org/ns/entailment/Simple")),
         Triple(node, _sd("defaultDataset"), dataset),
         Triple(dataset, RDF_TYPE, _sd("Dataset")),
@@ -70,12 +124,19 @@ def service_description() -> Response:
         Triple(dataset, _void("sparqlEndpoint"), endpoint),
         Triple(dataset, _sd("defaultGraph"), default),
         Triple(default, RDF_TYPE, _sd("Graph")),
-        *_statistics(default, numbers["union"]),
+        *_examples(service, endpoint),
     ]
+    if service.union_default_graph():
+        triples.append(Triple(node, _sd("feature"), _sd("UnionDefaultGraph")))
     if settings.service_allowlist:
         triples.append(Triple(node, _sd("feature"), _sd("BasicFederatedQuery")))
     for name in dict.fromkeys(f.name for f in RESULTS + GRAPHS):
         triples.append(Triple(node, _sd("resultFormat"), NamedNode(FORMATS + _FORMAT_IRIS[name])))
+    if numbers is None:
+        # A remote backend that cannot count (or not in time): the description goes
+        # without statistics rather than failing.
+        return _rdf_response(triples)
+    triples += _statistics(default, numbers["default"])
     for graph in numbers["graphs"]:
         named, described = BlankNode(), BlankNode()
         triples += [
@@ -92,14 +153,16 @@ def service_description() -> Response:
 @blueprint.route("/.well-known/void", methods=["GET"])
 def void():
     service = current_app.extensions["parley.service"]
-    _, numbers = service.statistics()
+    numbers = service.statistics()
     dataset = NamedNode(request.base_url + "#dataset")
     endpoint = NamedNode(url_for("protocol.sparql", _external=True))
     triples = [
         Triple(dataset, RDF_TYPE, _void("Dataset")),
         Triple(dataset, _void("sparqlEndpoint"), endpoint),
-        *_statistics(dataset, numbers["union"]),
     ]
+    if numbers is None:
+        return _rdf_response(triples)
+    triples += _statistics(dataset, numbers["default"])
     for graph in numbers["graphs"]:
         # Each named graph is a subset of the dataset, described under its own IRI.
         subset = NamedNode(graph["name"])

@@ -68,6 +68,12 @@ class Unavailable(ProtocolError):
 
 
 class UpstreamError(ProtocolError):
-    """A SERVICE endpoint in the allowlist failed or refused the federated part."""
+    """A SERVICE endpoint in the allowlist, or the remote backend, failed or refused the query."""
 
     status = 502
+
+
+class GatewayTimeout(ProtocolError):
+    """The remote SPARQL backend did not answer in time."""
+
+    status = 504

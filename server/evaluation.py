@@ -15,6 +15,7 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 
 from pyoxigraph import (
     NamedNode,
@@ -176,17 +177,26 @@ _NUMBERS = ("triples", "subjects", "properties", "objects")
 
 
 def statistics(store: Store) -> dict:
-    """VoID numbers for the union default graph and for each named graph."""
-    classes = {row["g"].value: int(row["classes"].value) for row in store.query(_CLASSES)}
+    """VoID numbers for the union default graph and for each named graph of `store`."""
+    return void_statistics(lambda query, union: store.query(query, use_default_graph_as_union=union))
+
+
+def void_statistics(select: Callable[[str, bool], Iterable]) -> dict:
+    """VoID numbers for the default graph and each named graph, from `select(query, union)`.
+
+    `union` asks for the union of all graphs as the default graph, where the backend
+    lets the caller choose; the numbers describe whatever default graph answered.
+    """
+    classes = {row["g"].value: int(row["classes"].value) for row in select(_CLASSES, False)}
     graphs = [
         {"name": row["g"].value, **{key: int(row[key].value) for key in _NUMBERS},
          "classes": classes.get(row["g"].value, 0)}
-        for row in store.query(_STATISTICS)
+        for row in select(_STATISTICS, False)
     ]
-    totals = next(iter(store.query(_TOTALS, use_default_graph_as_union=True)))
-    union = {key: int(totals[key].value) for key in _NUMBERS}
-    union["classes"] = int(next(iter(store.query(_TOTAL_CLASSES, use_default_graph_as_union=True)))["classes"].value)
-    return {"union": union, "graphs": graphs}
+    totals = next(iter(select(_TOTALS, True)))
+    default = {key: int(totals[key].value) for key in _NUMBERS}
+    default["classes"] = int(next(iter(select(_TOTAL_CLASSES, True)))["classes"].value)
+    return {"default": default, "graphs": graphs}
 
 
 def serve(path: str, in_memory: bool, reload_interval: float) -> None:

@@ -17,7 +17,10 @@ import sys
 import threading
 import time
 
-from parley.server.errors import QueryTimeout, ResourcesExhausted, Unavailable
+from parley.server.backends import Evaluation, Job
+from parley.server.caching import BuildWatch
+from parley.server.errors import (MalformedQuery, QueryTimeout, ResourcesExhausted, Unavailable,
+                                  UpstreamError)
 from parley.server.evaluation import write_frame
 from parley.server.settings import ServerSettings
 
@@ -172,3 +175,62 @@ class ExecutorPool:
             executors = list(self.all)
         for executor in executors:
             self._discard(executor)
+
+
+class EmbeddedBackend:
+    """The store at `settings.store`, read by a pool of executors; its build keys every answer."""
+
+    def __init__(self, settings: ServerSettings):
+        self.settings = settings
+        self.pool = ExecutorPool(settings)
+        self.watch = BuildWatch(str(settings.store), settings.reload_interval)
+        self._statistics: tuple[str, dict] | None = None
+
+    def build(self) -> str:
+        return self.watch.current()
+
+    def evaluate(self, job: Job, timeout: float) -> Evaluation:
+        dataset = job.protocol_dataset
+        header, body = self.pool.run({
+            "op": "query",
+            "query": job.query,
+            "base": job.base,
+            "default_graphs": list(job.default_graphs or ()) if dataset else None,
+            "named_graphs": list(job.named_graphs or ()) if dataset else None,
+            # The default graph is the union of all graphs unless the request or the
+            # query names a dataset (pyoxigraph's union flag would override FROM).
+            "union": not dataset and not job.shape.has_dataset,
+            "formats": {"solutions": job.media.name, "boolean": job.media.name, "triples": job.media.name},
+            "row_cap": job.row_cap,
+        }, timeout)
+        if not header["ok"]:
+            _fail(header, federated=bool(job.shape.services))
+        # The executor names the build it actually answered from.
+        return Evaluation(body, header["generation"], header["truncated"])
+
+    def statistics(self) -> dict:
+        """Computed once per build."""
+        build = self.watch.current()
+        if self._statistics is not None and self._statistics[0] == build:
+            return self._statistics[1]
+        header, body = self.pool.run({"op": "statistics"}, self.settings.timeout)
+        if not header["ok"]:
+            _fail(header, federated=False)
+        self._statistics = (header["generation"], json.loads(body))
+        return self._statistics[1]
+
+    def union_default_graph(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _fail(header: dict, federated: bool):
+    if header["error"] == "syntax":
+        raise MalformedQuery(f"malformed query: {header['message']}")
+    if header["error"] == "unavailable":
+        raise Unavailable(header["message"], headers={"Retry-After": "10"})
+    if federated:
+        raise UpstreamError(f"a federated (SERVICE) call failed: {header['message']}")
+    raise RuntimeError(f"query evaluation failed: {header['message']}")

@@ -47,6 +47,7 @@ _OPERAND_END = {"var", "string", "iri", "pname", "word", "bnode", "langtag", ")"
 # comment or nesting that the IRI reading hides.
 _HIDING = re.compile(r"['#()]|service", re.IGNORECASE)
 _SERVICE = re.compile(r"service", re.IGNORECASE)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class QueryShape:
     form: str | None  # SELECT, ASK, CONSTRUCT, DESCRIBE; None when the parser must explain the error
     has_dataset: bool  # the query names its own dataset (FROM / FROM NAMED)
     services: tuple[str, ...]  # SERVICE IRIs, all in the allowlist
+    # Some IRI may be relative (or a `<` operator looked like one): a remote backend needs
+    # the endpoint as BASE to resolve it as the embedded store does.
+    relative_iris: bool = False
 
 
 def inspect_query(query: str, *, max_depth: int, service_allowlist: frozenset[str]) -> QueryShape:
@@ -64,6 +68,7 @@ def inspect_query(query: str, *, max_depth: int, service_allowlist: frozenset[st
     prefixes: dict[str, str] = {}
     form: str | None = None
     has_dataset = False
+    relative_iris = False
     services: list[str] = []
     stack: list[str] = []
     previous = ""
@@ -80,6 +85,7 @@ def inspect_query(query: str, *, max_depth: int, service_allowlist: frozenset[st
             if stack and stack[-1] == _CLOSE[text]:
                 stack.pop()
         elif kind == "iri":
+            relative_iris = relative_iris or not _SCHEME.match(_decode_iri(text))
             if stack and stack[-1] == "(" and previous in _OPERAND_END and _HIDING.search(text[1:-1]):
                 raise QueryRefused(
                     f"ambiguous '<' at {scan.where(position)}: it reads both as an IRI and as the "
@@ -108,7 +114,8 @@ def inspect_query(query: str, *, max_depth: int, service_allowlist: frozenset[st
         if any(w.upper() in _UPDATE_WORDS for w in words):
             raise ReadOnly()
         # Not a query the scanner recognises: the parser will say where and why.
-    return QueryShape(form=form, has_dataset=has_dataset, services=tuple(services))
+    return QueryShape(form=form, has_dataset=has_dataset, services=tuple(services),
+                      relative_iris=relative_iris)
 
 
 class _Scanner:

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, current_app, request
 from pyoxigraph import NamedNode
 
 from parley.server import description
+from parley.server.answers import respond
 from parley.server.cors import allow_cross_origin
 from parley.server.errors import BadRequest, PayloadTooLarge, ReadOnly, UnsupportedMediaType
 from parley.server.service import QueryRequest, QueryService
@@ -48,31 +49,7 @@ def sparql():
         accept=request.headers.get("Accept"),
         format=(values.get("format") or values.get("output") or [None])[0],
     )
-    service = query_service()
-    if request.if_none_match:
-        _, _, etag = service.current_etag(query_request)
-        if request.if_none_match.contains(etag.strip('"')):
-            return _not_modified(etag)
-    outcome = service.answer(query_request)
-    answer = outcome.answer
-    response = Response(answer.body, content_type=answer.content_type)
-    response.headers["ETag"] = answer.etag
-    # Clients may keep answers but must revalidate: a new build changes them.
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Vary"] = "Accept"
-    response.headers["X-Parley-Cache"] = "hit" if outcome.cached else "miss"
-    if answer.truncated:
-        response.headers["X-Parley-Truncated"] = str(settings.row_cap)
-        response.headers["Link"] = '</sparql>; rel="describedby"; title="row cap, see X-Parley-Truncated"'
-    return response
-
-
-def _not_modified(etag: str) -> Response:
-    response = Response(status=304)
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["Vary"] = "Accept"
-    return response
+    return respond(query_request)
 
 
 def _parameters(raw: bytes, limit: int, where: str) -> list[tuple[str, str]]:

@@ -1,16 +1,17 @@
-"""The query service behind the routes: guard, cache and executors put together for one worker."""
+"""The query service behind the routes: guard, cache and backend put together for one worker."""
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass
 
-from parley.server.caching import Answer, AnswerCache, BuildWatch, etag_for
-from parley.server.errors import MalformedQuery, Unavailable, UpstreamError
-from parley.server.executors import ExecutorPool
+from parley.server.backends import Backend, Job
+from parley.server.caching import Answer, AnswerCache, etag_for
+from parley.server.executors import EmbeddedBackend
 from parley.server.guard import QueryShape, inspect_query
 from parley.server.negotiation import GRAPHS, RESULTS, Format, choose
+from parley.server.remote import RemoteBackend
 from parley.server.settings import ServerSettings
+
 
 @dataclass(frozen=True)
 class QueryRequest:
@@ -30,13 +31,16 @@ class Outcome:
     cached: bool
 
 
+def open_backend(settings: ServerSettings) -> Backend:
+    """The remote endpoint of `settings.backend`, else the embedded store."""
+    return RemoteBackend(settings) if settings.backend else EmbeddedBackend(settings)
+
+
 class QueryService:
-    def __init__(self, settings: ServerSettings):
+    def __init__(self, settings: ServerSettings, backend: Backend | None = None):
         self.settings = settings
-        self.pool = ExecutorPool(settings)
+        self.backend = backend or open_backend(settings)
         self.cache = AnswerCache(settings.cache_bytes)
-        self.watch = BuildWatch(str(settings.store), settings.reload_interval)
-        self._statistics: tuple[str, dict] | None = None
         self._inspect = functools.lru_cache(maxsize=4096)(self._inspect_uncached)
 
     def _inspect_uncached(self, query: str) -> QueryShape:
@@ -54,57 +58,39 @@ class QueryService:
         return (build, request.query, request.base, request.default_graphs, request.named_graphs,
                 media.media_type, self.settings.row_cap)
 
-    def current_etag(self, request: QueryRequest) -> tuple[QueryShape, Format, str]:
+    def current_etag(self, request: QueryRequest) -> tuple[QueryShape, Format, str | None]:
+        """The guard's verdict, the negotiated format and the ETag the answer will carry.
+
+        The ETag is None when the backend cannot name its data before answering (a
+        remote endpoint); the answer's own tag is then derived from its content.
+        """
         shape = self.shape(request.query)
         media = self.negotiate(shape, request.accept, request.format)
-        return shape, media, etag_for(self.key(request, media, self.watch.current()))
+        build = self.backend.build()
+        return shape, media, None if build is None else etag_for(self.key(request, media, build))
 
     def answer(self, request: QueryRequest) -> Outcome:
         shape, media, etag = self.current_etag(request)
-        cached = self.cache.get(etag) if self.settings.cache_bytes else None
+        caching = bool(self.settings.cache_bytes) and etag is not None
+        cached = self.cache.get(etag) if caching else None
         if cached is not None:
             return Outcome(cached, True)
-        protocol_dataset = request.default_graphs is not None or request.named_graphs is not None
-        header, body = self.pool.run({
-            "op": "query",
-            "query": request.query,
-            "base": request.base,
-            "default_graphs": list(request.default_graphs or ()) if protocol_dataset else None,
-            "named_graphs": list(request.named_graphs or ()) if protocol_dataset else None,
-            # The default graph is the union of all graphs unless the request or the
-            # query names a dataset (pyoxigraph's union flag would override FROM).
-            "union": not protocol_dataset and not shape.has_dataset,
-            "formats": {"solutions": media.name, "boolean": media.name, "triples": media.name},
-            "row_cap": self.settings.row_cap,
-        }, self.settings.timeout)
-        if not header["ok"]:
-            self._fail(header, shape)
-        # The ETag names the build the executor actually answered from.
-        answer = Answer(body, media.content_type, etag_for(self.key(request, media, header["generation"])),
-                        header["truncated"])
-        if self.settings.cache_bytes:
+        evaluation = self.backend.evaluate(Job(
+            query=request.query, base=request.base, default_graphs=request.default_graphs,
+            named_graphs=request.named_graphs, shape=shape, media=media, row_cap=self.settings.row_cap,
+        ), self.settings.timeout)
+        answer = Answer(evaluation.body, media.content_type,
+                        etag_for(self.key(request, media, evaluation.build)), evaluation.truncated)
+        if caching:
             self.cache.put(answer)
         return Outcome(answer, False)
 
-    def _fail(self, header: dict, shape: QueryShape):
-        if header["error"] == "syntax":
-            raise MalformedQuery(f"malformed query: {header['message']}")
-        if header["error"] == "unavailable":
-            raise Unavailable(header["message"], headers={"Retry-After": "10"})
-        if shape.services:
-            raise UpstreamError(f"a federated (SERVICE) call failed: {header['message']}")
-        raise RuntimeError(f"query evaluation failed: {header['message']}")
+    def statistics(self) -> dict | None:
+        """VoID numbers of the data ({"default": ..., "graphs": [...]}), None if unavailable."""
+        return self.backend.statistics()
 
-    def statistics(self) -> tuple[str, dict]:
-        """VoID statistics of the current build, computed once per build."""
-        build = self.watch.current()
-        if self._statistics is not None and self._statistics[0] == build:
-            return self._statistics
-        header, body = self.pool.run({"op": "statistics"}, self.settings.timeout)
-        if not header["ok"]:
-            self._fail(header, QueryShape(form=None, has_dataset=False, services=()))
-        self._statistics = (header["generation"], json.loads(body))
-        return self._statistics
+    def union_default_graph(self) -> bool:
+        return self.backend.union_default_graph()
 
     def close(self) -> None:
-        self.pool.close()
+        self.backend.close()

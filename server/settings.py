@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from parley.kg.errors import UsageError
 from parley.kg.settings import store_path
 
 ENV_PREFIX = "PARLEY_"
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
+# Secrets never come from a PARLEY_* variable of their own name (they would show in
+# `env` dumps of the service); the password's variable is named by an option instead.
+_NOT_FROM_ENVIRONMENT = {"backend_password", "backend_headers"}
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,11 @@ class ServerSettings:
     cache_bytes: int = 64 * 2**20  # per worker LRU of serialized answers; 0 disables it
     executor_memory: int = 2 * 2**30  # address-space limit of each executor (RLIMIT_AS)
     reload_interval: float = 1.0  # seconds between checks of realpath(store)
+    # A remote SPARQL 1.1 query endpoint to answer from instead of the store (docs/endpoint.md).
+    backend: str | None = None
+    backend_user: str | None = None
+    backend_password: str | None = field(default=None, repr=False)
+    backend_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def __post_init__(self):
         for name in ("port", "workers", "executors", "max_body", "row_cap", "max_depth"):
@@ -43,6 +54,18 @@ class ServerSettings:
         for iri in self.service_allowlist:
             if not iri.startswith(("http://", "https://")):
                 raise UsageError(f"SERVICE allowlist entries must be absolute http(s) IRIs, got {iri!r}")
+        if self.backend is not None:
+            parts = urlsplit(self.backend)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise UsageError(f"the backend must be an http(s) URL of a SPARQL query endpoint, "
+                                 f"got {self.backend!r}")
+        elif self.backend_user or self.backend_password or self.backend_headers:
+            raise UsageError("backend credentials and headers need a backend URL (--backend)")
+        if self.backend_user is not None and self.backend_password is None:
+            raise UsageError("--backend-user needs --backend-password-env VAR naming the variable "
+                             "that holds the password")
+        if self.backend_password is not None and self.backend_user is None:
+            raise UsageError("a backend password needs --backend-user")
 
     @property
     def threads(self) -> int:
@@ -51,14 +74,27 @@ class ServerSettings:
         return self.executors * 2 + 2
 
 
-def load_settings(environ: Mapping[str, str] = os.environ, **options) -> ServerSettings:
-    """Settings from `PARLEY_*` environment variables, overridden by options that are not None."""
+def load_settings(environ: Mapping[str, str] = os.environ, *, backend_password_env: str | None = None,
+                  **options) -> ServerSettings:
+    """Settings from `PARLEY_*` environment variables, overridden by options that are not None.
+
+    `backend_password_env` names the variable holding the backend's password
+    (`PARLEY_BACKEND_PASSWORD_ENV` may name it too); `backend_headers` takes `Name: value`
+    strings.
+    """
     values: dict[str, object] = {}
     for spec in fields(ServerSettings):
         raw = environ.get(ENV_PREFIX + spec.name.upper())
-        if raw is not None:
+        if raw is not None and spec.name not in _NOT_FROM_ENVIRONMENT:
             values[spec.name] = _parse(spec.name, raw)
     values.update({k: v for k, v in options.items() if v is not None})
+    variable = backend_password_env or environ.get(ENV_PREFIX + "BACKEND_PASSWORD_ENV")
+    if variable:
+        if variable not in environ:
+            raise UsageError(f"the backend password variable ${variable} is not set")
+        values["backend_password"] = environ[variable]
+    if "backend_headers" in values:
+        values["backend_headers"] = tuple(_header(line) for line in values["backend_headers"])
     if "store" in values:
         values["store"] = Path(values["store"])
     if "service_allowlist" in values:
@@ -66,6 +102,19 @@ def load_settings(environ: Mapping[str, str] = os.environ, **options) -> ServerS
     if "cors_origins" in values:
         values["cors_origins"] = tuple(values["cors_origins"])
     return replace(ServerSettings(), **values)
+
+
+def _header(line: str | tuple[str, str]) -> tuple[str, str]:
+    if isinstance(line, tuple):
+        name, value = line
+    else:
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise UsageError(f"a backend header must read 'Name: value', got {line!r}")
+    # A CR or LF in a value would let one header smuggle in others.
+    if not _HEADER_NAME.fullmatch(name.strip()) or any(c in value for c in "\r\n\0"):
+        raise UsageError(f"a backend header must read 'Name: value', got {line!r}")
+    return name.strip(), value.strip()
 
 
 def _parse(name: str, raw: str):

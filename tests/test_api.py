@@ -111,6 +111,33 @@ def test_bad_parameters_are_400_naming_the_parameter(server, params, message):
     assert message in response.json()["error"]["message"]
 
 
+def test_saved_query_revalidates_with_304(server):
+    url = f"{server.root}/api/queries/positions"
+    first = requests.get(url, params={"actor": "pid:israel"}, headers={"Accept": JSON_RESULTS}, timeout=30)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert first.headers["Vary"] == "Accept" and first.headers["Cache-Control"] == "no-cache"
+    assert first.headers["Access-Control-Allow-Origin"] == "*"
+    again = requests.get(url, params={"actor": "pid:israel"},
+                         headers={"Accept": JSON_RESULTS, "If-None-Match": etag}, timeout=30)
+    assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == etag
+    # The tag is keyed by the parameters and the media type too.
+    other_actor = requests.get(url, params={"actor": "pid:hamas"},
+                               headers={"Accept": JSON_RESULTS, "If-None-Match": etag}, timeout=30)
+    assert other_actor.status_code == 200 and other_actor.headers["ETag"] != etag
+    as_csv = requests.get(url, params={"actor": "pid:israel"},
+                          headers={"Accept": "text/csv", "If-None-Match": etag}, timeout=30)
+    assert as_csv.status_code == 200 and as_csv.headers["ETag"] != etag
+
+
+def test_row_cap_header_on_saved_queries(article_store, tmp_path):
+    with running_server(article_store, tmp_path, "--row-cap", "2") as capped:
+        response = requests.get(f"{capped.root}/api/queries/actors", headers={"Accept": JSON_RESULTS},
+                                timeout=30)
+        assert response.status_code == 200 and response.headers["X-Parley-Truncated"] == "2"
+        assert len(response.json()["results"]["bindings"]) == 2
+
+
 def test_unknown_query_is_404(server):
     response = requests.get(f"{server.root}/api/queries/no-such-query", timeout=30)
     assert response.status_code == 404

@@ -4,11 +4,15 @@ from __future__ import annotations
 import pytest
 import rdflib
 import requests
-from rdflib.namespace import RDF, VOID, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
+from parley.kg.catalog import load_catalog
 from serving import GRAPH, KASEI, make_store, running_server
 
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+SCHEMA = rdflib.Namespace("https://schema.org/")
+CATALOG = load_catalog()
 FORMATS = rdflib.Namespace("http://www.w3.org/ns/formats/")
 RDF_MEDIA = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/ld+json": "json-ld",
              "application/n-triples": "nt"}
@@ -97,6 +101,40 @@ def test_well_known_void(server):
     subsets = {str(s) for s in graph.objects(dataset, VOID.subset)}
     assert subsets == NAMED_GRAPHS
     assert graph.value(rdflib.URIRef(GRAPH + "source/example"), VOID.distinctSubjects).toPython() == 20
+
+
+def test_saved_queries_are_examples_of_the_service(server):
+    graph = _description(server)
+    (service,) = graph.subjects(RDF.type, SD.Service)
+    (endpoint,) = graph.objects(service, SD.endpoint)
+    examples = set(graph.subjects(SCHEMA.target, endpoint))
+    assert len(CATALOG.ids) > 0
+    assert examples == {rdflib.URIRef(f"{server.root}/api/queries/{query_id}") for query_id in CATALOG.ids}
+    for query in CATALOG:
+        node = rdflib.URIRef(f"{server.root}/api/queries/{query.id}")
+        assert {SH.SPARQLExecutable, SH.SPARQLSelectExecutable} == set(graph.objects(node, RDF.type))
+        assert graph.value(node, SH.select) == rdflib.Literal(query.text)
+        assert graph.value(node, RDFS.label) == rdflib.Literal(query.title, lang="en")
+        assert graph.value(node, RDFS.comment) == rdflib.Literal(query.question or query.title, lang="en")
+        assert graph.value(node, DCTERMS.description) == rdflib.Literal(query.description, lang="en")
+        assert graph.value(node, DCTERMS.identifier) == rdflib.Literal(query.id)
+        assert {str(k) for k in graph.objects(node, SCHEMA.keywords)} == set(query.tags)
+
+
+def test_examples_are_found_the_way_query_editors_look_for_them(server):
+    # The query the SIB SPARQL editor runs to list an endpoint's examples.
+    graph = _description(server, "application/ld+json")
+    rows = graph.query("""
+        PREFIX sh: <http://www.w3.org/ns/shacl#>
+        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        SELECT DISTINCT ?sq ?comment ?query WHERE {
+          ?sq a sh:SPARQLExecutable ; rdfs:comment ?comment ; sh:select|sh:ask|sh:construct ?query .
+        } ORDER BY ?sq""")
+    found = {str(row.sq): str(row.query) for row in rows}
+    assert found == {f"{server.root}/api/queries/{q.id}": q.text for q in CATALOG}
+    # Each example's IRI runs it.
+    sticking = requests.get(f"{server.root}/api/queries/sticking-points", timeout=10)
+    assert sticking.status_code == 200 and "results" in sticking.json()
 
 
 def test_description_without_federation(tmp_path):
