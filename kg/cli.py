@@ -1,4 +1,4 @@
-"""The `kg` command group: build, check, link, stats, export, query. KGErrors are caught here."""
+"""The `kg` command group: build, check, link, stats, export, query, push; KGErrors caught here."""
 from __future__ import annotations
 
 import os
@@ -14,6 +14,9 @@ from .errors import KGError, UsageError
 from .catalog import load_catalog
 from .link_review import accept_reviewed
 from .presenting import OUTPUT_FORMATS, present_catalog, present_query
+from .push import PushSettings, push
+from .push import TerminalProgress as PushProgress
+from .remote import AUTH_SCHEMES, PROTOCOLS, remote_settings
 from .exporting import FORMATS, export
 from .namespaces import shorten
 from .settings import build_settings, store_path
@@ -208,6 +211,60 @@ def query_command(name, params, format_, list_, store):
         raise UsageError("name a saved query, or use --list to see them")
     output = present_query(open_read_only(store_path(store)), catalog, name, params, format_)
     click.echo(output, nl=False)  # bytes: written as is, UTF-8 from the serializer
+
+
+@cli.command("push")
+@store_option
+@click.option("--to", "target", required=True, metavar="URL",
+              help="the remote store: its graph store (GSP) endpoint, or its SPARQL "
+                   "endpoint for --protocol update")
+@click.option("--protocol", type=click.Choice(PROTOCOLS), default=None,
+              help="gsp (Graph Store HTTP Protocol) or update (SPARQL Update); "
+                   "default: detected by probing --to")
+@click.option("--query-endpoint", default=None, metavar="URL",
+              help="SPARQL query endpoint for the count check (default: probed beside --to)")
+@click.option("--update-endpoint", default=None, metavar="URL",
+              help="SPARQL update endpoint for --protocol update (default: --to)")
+@click.option("--user", default=None, help="user name for HTTP authentication")
+@click.option("--password", default=None,
+              help="password (visible in the process list: prefer --password-env)")
+@click.option("--password-env", default=None, metavar="VAR",
+              help="read the password from environment variable VAR")
+@click.option("--auth", "auth_scheme", type=click.Choice(AUTH_SCHEMES), default="basic",
+              show_default=True, help="how --user/--password are sent (Virtuoso's *-auth "
+                                      "endpoints want digest)")
+@click.option("--bearer-token-env", default=None, metavar="VAR",
+              help="send `Authorization: Bearer` with the token in environment variable VAR")
+@click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'",
+              help="an extra HTTP header on every request (repeatable)")
+@click.option("--batch-triples", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="triples per request (a blank-node structure is never split)")
+@click.option("--retries", type=click.IntRange(min=0), default=5, show_default=True,
+              help="retries after connection errors, 429 and 5xx (never other 4xx)")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0,
+              show_default=True, help="seconds to wait for each answer")
+@click.option("--graph", "graphs", multiple=True, metavar="IRI",
+              help="push only this named graph (repeatable; default: every named graph)")
+@click.option("--replace/--append", default=True, show_default=True,
+              help="replace each remote graph, or add to what it holds")
+@click.option("--dry-run", is_flag=True, help="probe the store and count, but write nothing")
+def push_command(store, target, protocol, query_endpoint, update_endpoint, user, password,
+                 password_env, auth_scheme, bearer_token_env, headers, batch_triples, retries,
+                 timeout, graphs, replace, dry_run):
+    """Load the built graph into a remote SPARQL store, graph by graph, and check the counts."""
+    remote = remote_settings(user=user, password=password, password_env=password_env,
+                             auth_scheme=auth_scheme, bearer_token_env=bearer_token_env,
+                             headers=headers, retries=retries, timeout=timeout)
+    settings = PushSettings(store=store_path(store), target=target, remote=remote,
+                            protocol=protocol, query_endpoint=query_endpoint,
+                            update_endpoint=update_endpoint, graphs=tuple(graphs),
+                            batch_triples=batch_triples, replace=replace, dry_run=dry_run)
+    report = push(settings, progress=PushProgress(sys.stderr))
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if dry_run:
+        click.echo(report.details(), nl=False)
+    click.echo(report.summary(), err=True)
 
 
 def _warn(report: pipeline.BuildReport) -> None:
