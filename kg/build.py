@@ -22,6 +22,14 @@ from .store import build_lock, new_staging_dir, publish, remove_stale_staging
 from .wikidata import DEFAULT_ENDPOINT
 
 
+# Above this many quads in the store after parsing, the shapes are checked with the SHACL
+# constraints compiled to SPARQL (kg/constraints.py) instead of pySHACL, and entailments
+# are materialised with rules over the store (kg/rules.py) instead of HermiT over the whole
+# ABox. Below it the reference implementations run: a single article takes seconds with
+# them, and tests check that both paths agree there (tests/test_scale_paths.py).
+SCALE_THRESHOLD_QUADS = 25_000
+
+
 @dataclass
 class PhaseTiming:
     name: str
@@ -55,6 +63,11 @@ class BuildContext:
     report: BuildReport
     corpus: Corpus | None = None
     maps: SourceMaps | None = None
+    quads: int = 0
+
+    @property
+    def at_scale(self) -> bool:
+        return self.quads > SCALE_THRESHOLD_QUADS
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,8 @@ def _discover(ctx: BuildContext):
 
 def _parse(ctx: BuildContext):
     ctx.maps = load_files(ctx.store, ctx.corpus.rdf_files())
-    return {"files": len(ctx.maps.by_path), "quads": len(ctx.store)}
+    ctx.quads = len(ctx.store)
+    return {"files": len(ctx.maps.by_path), "quads": ctx.quads}
 
 
 def _vocabulary(ctx: BuildContext):
@@ -99,7 +113,7 @@ def _evidence(ctx: BuildContext):
 
 
 def _shapes(ctx: BuildContext):
-    result = shapes.check_shapes(ctx.store, ctx.corpus, ctx.maps)
+    result = shapes.check_shapes(ctx.store, ctx.corpus, ctx.maps, compiled=ctx.at_scale)
     ctx.report.warnings += result.warnings
     if result.errors:
         raise ValidationError("shapes", result.errors)
@@ -107,7 +121,7 @@ def _shapes(ctx: BuildContext):
 
 
 def _reasoning(ctx: BuildContext):
-    result = reason(ctx.store, ctx.corpus, ctx.maps, ctx.settings.java)
+    result = reason(ctx.store, ctx.corpus, ctx.maps, ctx.settings.java, rules=ctx.at_scale)
     ctx.report.reasoning = result
     ctx.report.warnings += result.warnings
     return {"inferred": result.inferred}

@@ -69,6 +69,39 @@ SELECT DISTINCT ?graph ?individual ?property ?one ?other ?ontology ?sourceGraphs
 """
 
 
+# Values outside a data property's range restriction (facets of a datatype, or an
+# enumeration): what makes HermiT find, say, a score of 1.5 inconsistent.
+_FACET_CLASHES = _PREFIXES + """
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+SELECT DISTINCT ?graph ?individual ?property ?value ?facet ?limit ?ontology ?sourceGraphs WHERE {
+  GRAPH ?ontology {
+    ?property rdfs:range ?range .
+    ?range owl:withRestrictions/rdf:rest*/rdf:first ?restriction .
+    ?restriction ?facet ?limit .
+  }
+  GRAPH ?graph { ?individual ?property ?value }
+  FILTER (STRSTARTS(STR(?graph), ?sourceGraphs) && isLiteral(?value))
+  FILTER (
+    (?facet = xsd:minInclusive && !COALESCE(?value >= ?limit, false)) ||
+    (?facet = xsd:maxInclusive && !COALESCE(?value <= ?limit, false)) ||
+    (?facet = xsd:minExclusive && !COALESCE(?value > ?limit, false)) ||
+    (?facet = xsd:maxExclusive && !COALESCE(?value < ?limit, false)))
+} ORDER BY ?graph ?individual ?property ?value ?facet
+"""
+
+_ENUMERATION_CLASHES = _PREFIXES + """
+SELECT DISTINCT ?graph ?individual ?property ?value ?ontology ?sourceGraphs WHERE {
+  GRAPH ?ontology { ?property rdfs:range/owl:oneOf ?list }
+  GRAPH ?graph { ?individual ?property ?value }
+  FILTER (STRSTARTS(STR(?graph), ?sourceGraphs) && isLiteral(?value))
+  FILTER NOT EXISTS {
+    GRAPH ?ontology { ?list rdf:rest*/rdf:first ?allowed }
+    FILTER (COALESCE(?allowed = ?value, false))
+  }
+} ORDER BY ?graph ?individual ?property ?value
+"""
+
+
 @dataclass(frozen=True)
 class Typing:
     cls: str
@@ -88,6 +121,31 @@ def explain_inconsistency(store: Store, corpus: Corpus, maps: SourceMaps) -> lis
             path=corpus.ontology,
             hint="look for owl:complementOf, cardinality restrictions or owl:differentFrom; "
                  "Protégé's explanation of the inconsistency names the axioms"))
+    return problems
+
+
+def value_clashes(store: Store, maps: SourceMaps) -> list[DataError]:
+    """Clashes of literal values with the ontology, found with SPARQL over the store.
+
+    Two values of a functional data property, and values outside a data range (facets,
+    enumerations): the inconsistencies the rule path must detect without HermiT.
+    """
+    bindings = {Variable("ontology"): ONTOLOGY_GRAPH,
+                Variable("sourceGraphs"): Literal(SOURCE_GRAPH_BASE)}
+    problems = _functional_clashes(store, maps, bindings)
+    for query, why in ((_FACET_CLASHES, "facet"), (_ENUMERATION_CLASHES, "enumeration")):
+        for row in _select(store, query, bindings, "ontology", "sourceGraphs"):
+            graph = row["graph"]
+            prefixes = maps.by_graph[graph][-1].prefixes
+            individual, prop = row["individual"].value, row["property"].value
+            path, line, col = maps.locate(individual, graph)
+            allowed = (f"{shorten(row['facet'].value, prefixes)} {row['limit'].value}"
+                       if why == "facet" else "one of the values its range enumerates")
+            problems.append(DataError(
+                f"{shorten(individual, prefixes)} has {shorten(prop, prefixes)} "
+                f"{row['value'].value!r}, outside the range of {shorten(prop, prefixes)} "
+                f"({allowed})", path, line, col,
+                hint="the ontology restricts the values of this property; correct the value"))
     return problems
 
 

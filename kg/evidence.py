@@ -63,11 +63,13 @@ def check_quotes(store: Store, corpus: Corpus, maps: SourceMaps) -> list[DataErr
         if evidence in seen:
             continue
         seen.add(evidence)
-        prefixes = maps.by_graph[graph][-1].prefixes if graph in maps.by_graph else None
-        name = shorten(evidence.value, prefixes) if hasattr(evidence, "value") else str(evidence)
-        path, line, col = maps.locate(getattr(evidence, "value", ""), graph)
 
-        def problem(message: str, hint: str | None = None):
+        def problem(message: str, hint: str | None = None, graph=graph, evidence=evidence):
+            # Prefixes and positions need the file's text: looked up only for a problem.
+            prefixes = maps.by_graph[graph][-1].prefixes if graph in maps.by_graph else None
+            name = (shorten(evidence.value, prefixes) if hasattr(evidence, "value")
+                    else str(evidence))
+            path, line, col = maps.locate(getattr(evidence, "value", ""), graph)
             problems.append(DataError(f"evidence {name}: {message}", path, line, col, hint))
 
         missing = [p for p, key in (("prov:wasQuotedFrom", "document"), ("oa:exact", "exact"),
@@ -77,6 +79,7 @@ def check_quotes(store: Store, corpus: Corpus, maps: SourceMaps) -> list[DataErr
                     "an evidence span needs prov:wasQuotedFrom, oa:exact, oa:start and oa:end")
             continue
         if row["file"] is None:
+            prefixes = maps.by_graph[graph][-1].prefixes if graph in maps.by_graph else None
             problem(f"quotes {shorten(row['document'].value, prefixes)}, which has no "
                     f"parley:textFile")
             continue

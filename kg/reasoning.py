@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 import owlready2
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, Variable, serialize
 
-from .consistency import explain_inconsistency
+from .consistency import explain_inconsistency, value_clashes
 from .corpus import Corpus
 from .errors import ValidationError
 from .namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, OWL, RDF, RDFS, SKOS, SOURCE_GRAPH_BASE
 from .parsing import SourceMaps
+from .rules import materialise
 
 RDF_TYPE = NamedNode(RDF + "type")
 _TRIVIAL_TYPES = {OWL + "Thing", OWL + "NamedIndividual"}
@@ -59,8 +60,16 @@ class ReasoningReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def reason(store: Store, corpus: Corpus, maps: SourceMaps, java: str | None) -> ReasoningReport:
-    """Check consistency and write the entailments no source asserts into graph/inferred."""
+def reason(store: Store, corpus: Corpus, maps: SourceMaps, java: str | None,
+           rules: bool = False) -> ReasoningReport:
+    """Check consistency and write the entailments no source asserts into graph/inferred.
+
+    HermiT over the whole ABox is the reference; `rules` materialises the same entailments
+    with SPARQL rules compiled from the ontology (kg/rules.py), for data too large for a
+    tableau reasoner. The rule path needs no Java.
+    """
+    if rules:
+        return _reason_with_rules(store, corpus, maps)
     report = ReasoningReport(reasoner=f"HermiT (owlready2 {owlready2.VERSION})")
     if not java or not os.path.isfile(java) or not os.access(java, os.X_OK):
         where = f"at {java}" if java else "on PATH (set PARLEY_JAVA)"
@@ -87,6 +96,21 @@ def reason(store: Store, corpus: Corpus, maps: SourceMaps, java: str | None) -> 
             return _skip(report, f"Java could not be started: {error}")
         report.inferred = _materialise(store, world)
         world.close()
+    return report
+
+
+def _reason_with_rules(store: Store, corpus: Corpus, maps: SourceMaps) -> ReasoningReport:
+    report = ReasoningReport(reasoner="OWL rules over the store (kg/rules.py)")
+    inferred, clashes = materialise(store, OWL2_DATATYPES)
+    problems = []
+    if clashes:
+        # The explainer names the statements behind each clash; it only runs on failure.
+        problems = explain_inconsistency(store, corpus, maps)
+    reported = {p.format() for p in problems}
+    problems += [p for p in value_clashes(store, maps) if p.format() not in reported]
+    if problems:
+        raise ValidationError("reasoning", problems)
+    report.inferred = inferred
     return report
 
 

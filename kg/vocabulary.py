@@ -23,15 +23,11 @@ SELECT DISTINCT ?term ?kind ?ontology WHERE {
 } ORDER BY ?term
 """
 
-# Predicates, and classes in rdf:type objects, of the source graphs that the ontology
-# graph does not declare. Built-ins are filtered afterwards (a namespace test). Bound
-# variables are projected because pyoxigraph substitutes only projected variables.
-_UNDECLARED = """
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT DISTINCT ?graph ?term ?usage ?ontology ?sourceGraphs WHERE {
+# The distinct predicates, and classes in rdf:type objects, of the source graphs: one scan
+# of the data, no per-triple test (the ontology is then asked about each distinct term in
+# Python). Bound variables are projected because pyoxigraph substitutes only projected ones.
+_USED = """
+SELECT DISTINCT ?term ?usage ?sourceGraphs WHERE {
   {
     GRAPH ?graph { ?s ?term ?o }
     BIND("property" AS ?usage)
@@ -41,13 +37,20 @@ SELECT DISTINCT ?graph ?term ?usage ?ontology ?sourceGraphs WHERE {
     BIND("class" AS ?usage)
   }
   FILTER STRSTARTS(STR(?graph), ?sourceGraphs)
-  FILTER NOT EXISTS {
-    GRAPH ?ontology { ?term a ?kind }
-    VALUES ?kind { owl:Class rdfs:Class owl:ObjectProperty owl:DatatypeProperty
-                   owl:AnnotationProperty rdf:Property owl:NamedIndividual skos:Concept }
-  }
-} ORDER BY ?graph ?term ?usage
+} ORDER BY ?term ?usage
 """
+
+# The source graphs that use one undeclared term, for the per-graph errors.
+_GRAPHS_USING = {
+    "property": """
+SELECT DISTINCT ?graph ?term ?sourceGraphs WHERE {
+  GRAPH ?graph { ?s ?term ?o } FILTER STRSTARTS(STR(?graph), ?sourceGraphs)
+} ORDER BY ?graph""",
+    "class": """
+SELECT DISTINCT ?graph ?term ?sourceGraphs WHERE {
+  GRAPH ?graph { ?s a ?term } FILTER STRSTARTS(STR(?graph), ?sourceGraphs)
+} ORDER BY ?graph""",
+}
 
 
 _PROPERTY_KINDS = frozenset(
@@ -103,24 +106,24 @@ def _closest(iri: str, candidates: list[str]) -> str | None:
 def check_declared(store: Store, maps: SourceMaps) -> list[DataError]:
     """One error per undeclared term per source graph, at the first place it is written."""
     vocabulary = Vocabulary.from_store(store)
-    rows = store.query(_UNDECLARED, substitutions={
-        Variable("ontology"): ONTOLOGY_GRAPH,
-        Variable("sourceGraphs"): Literal(SOURCE_GRAPH_BASE),
-    })
+    sources = Literal(SOURCE_GRAPH_BASE)
+    rows = store.query(_USED, substitutions={Variable("sourceGraphs"): sources})
+    undeclared = [(row["term"], row["usage"].value) for row in rows
+                  if not vocabulary.is_declared(row["term"].value)]
     problems = []
-    for row in rows:
-        iri = row["term"].value
-        if vocabulary.is_declared(iri):
-            continue
-        graph, usage = row["graph"], row["usage"].value
-        path, line, col = maps.locate(iri, graph)
-        prefixes = maps.by_graph[graph][-1].prefixes if graph in maps.by_graph else None
+    for term, usage in undeclared:
+        iri = term.value
         nearest = vocabulary.nearest(iri, usage)
-        hint = (f"did you mean {shorten(nearest, prefixes)}?" if nearest
-                else "declare it in ontology/parley.ttl or use a declared term")
-        problems.append(DataError(
-            f"{shorten(iri, prefixes)} is used as a {usage} but declared nowhere",
-            path=path, line=line, col=col, hint=hint))
+        for row in store.query(_GRAPHS_USING[usage], substitutions={
+                Variable("term"): term, Variable("sourceGraphs"): sources}):
+            graph = row["graph"]
+            path, line, col = maps.locate(iri, graph)
+            prefixes = maps.by_graph[graph][-1].prefixes if graph in maps.by_graph else None
+            hint = (f"did you mean {shorten(nearest, prefixes)}?" if nearest
+                    else "declare it in ontology/parley.ttl or use a declared term")
+            problems.append(DataError(
+                f"{shorten(iri, prefixes)} is used as a {usage} but declared nowhere",
+                path=path, line=line, col=col, hint=hint))
     return sorted(problems, key=lambda p: (str(p.path), p.line or 0, p.col or 0))
 
 
