@@ -14,6 +14,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from parley.kg.errors import KGError, ParameterError, QueryError
 from parley.kg.namespaces import PREFIXES, RDFS, SKOS, XSD
+from parley.kg.querying import FLOAT_TYPES, INTEGER_TYPES
 
 ENV_ENDPOINT = "PARLEY_ENDPOINT"
 DEFAULT_ENDPOINT = "http://127.0.0.1:5000/sparql"
@@ -29,11 +30,6 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Characters SPARQL's IRIREF production forbids; an IRI holding one could end the term early.
 _NOT_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
-_INTEGERS = {XSD + name for name in (
-    "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
-    "negativeInteger", "nonPositiveInteger", "unsignedLong", "unsignedInt",
-    "unsignedShort", "unsignedByte")}
-_FLOATS = {XSD + "decimal", XSD + "double", XSD + "float"}
 _TEMPORAL = {"date", "dateTime", "gYearMonth", "gYear"}
 
 
@@ -283,9 +279,9 @@ def _cell(term: Mapping | None) -> tuple[str | None, object]:
         return "triple", f"<< {' '.join(parts)} >>"
     datatype = term.get("datatype", "")
     try:
-        if datatype in _INTEGERS:
+        if datatype in INTEGER_TYPES:
             return "int", int(value)
-        if datatype in _FLOATS:
+        if datatype in FLOAT_TYPES:
             return "float", float(value)
         if datatype == XSD + "boolean":
             return "bool", {"true": True, "1": True, "false": False, "0": False}[value.strip()]

@@ -24,15 +24,18 @@ RESULT_FORMATS = {
     "tsv": QueryResultsFormat.TSV,
 }
 
-_INTEGER_TYPES = {XSD + t for t in (
+# XSD datatypes whose literals become Python ints and floats (here and in parley.kg.client).
+INTEGER_TYPES = frozenset({XSD + t for t in (
     "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
     "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt",
-    "unsignedShort", "unsignedByte")}
-_FLOAT_TYPES = {XSD + "decimal", XSD + "double", XSD + "float"}
+    "unsignedShort", "unsignedByte")})
+FLOAT_TYPES = frozenset({XSD + "decimal", XSD + "double", XSD + "float"})
 
-# Enough of the SPARQL lexer to find the first `{` that opens a group: comments, IRIs and
-# strings before it (in the prologue and select expressions) may contain braces.
-_TOKENS = re.compile(r"""#[^\n]*|<[^<>"{}|^`\\\x00-\x20]*>|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\{""")
+# Enough of the SPARQL lexer to find the `{` that opens the WHERE group: comments, IRIs and
+# strings before it (in the prologue and select expressions) may contain braces, and a
+# CONSTRUCT template is a group of its own before the keyword WHERE.
+_TOKENS = re.compile(r"""#[^\n]*|<[^<>"{}|^`\\\x00-\x20]*>|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\{"""
+                     r"""|(?<![\w?$:])(?:CONSTRUCT|WHERE)(?![\w:-])""", re.IGNORECASE)
 
 
 def bind_parameters(query: SavedQuery, values: Mapping[str, object] | None = None
@@ -74,7 +77,12 @@ def values_clause(bindings: Mapping[str, Term]) -> str:
 
 
 def query_with_values(query: SavedQuery, bindings: Mapping[str, Term]) -> str:
-    """The saved query's text with its bindings as `VALUES` opening the WHERE group.
+    """The saved query's text with its bindings as `VALUES` opening the WHERE group."""
+    return with_leading_values(query.text, bindings, f"saved query '{query.id}'")
+
+
+def with_leading_values(text: str, bindings: Mapping[str, Term], what: str = "the query") -> str:
+    """`text` with the bindings as a `VALUES` block opening its WHERE group.
 
     This serves endpoints that take no substitutions. The block goes first in the
     outermost group rather than after the query: a trailing VALUES joins only after the
@@ -85,12 +93,18 @@ def query_with_values(query: SavedQuery, bindings: Mapping[str, Term]) -> str:
     """
     block = values_clause(bindings)
     if not block:
-        return query.text
-    for token in _TOKENS.finditer(query.text):
-        if token.group() == "{":
+        return text
+    construct = False
+    for token in _TOKENS.finditer(text):
+        word = token.group().upper()
+        if word == "CONSTRUCT":
+            construct = True  # its template's `{` comes first; the group follows WHERE
+        elif word == "WHERE":
+            construct = False
+        elif word == "{" and not construct:
             at = token.end()
-            return f"{query.text[:at]} {block}{query.text[at:]}"
-    raise QueryError(f"saved query '{query.id}' has no group pattern to bind values in")
+            return f"{text[:at]} {block}{text[at:]}"
+    raise QueryError(f"{what} has no group pattern to bind values in")
 
 
 def run_query(store: Store, text: str, *, bindings: Mapping[str, Term] | None = None
@@ -133,9 +147,9 @@ def term_value(term: Term | None) -> object:
         return f"_:{term.value}"
     if isinstance(term, Literal):
         datatype = term.datatype.value
-        if datatype in _INTEGER_TYPES:
+        if datatype in INTEGER_TYPES:
             return int(term.value)
-        if datatype in _FLOAT_TYPES:
+        if datatype in FLOAT_TYPES:
             return float(term.value)
         if datatype == XSD + "boolean":
             return term.value in ("true", "1")

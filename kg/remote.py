@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ RDF_TYPES = (N_TRIPLES, "text/turtle", "application/n-quads", "application/trig"
 PROBE_GRAPH = "https://w3id.org/parley/graph/push-probe"
 # Statuses that mean "not this kind of endpoint" while probing, rather than a failure.
 NOT_HERE = (400, 404, 405, 406, 415)
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token
 # The graph IRI is a validated NamedNode written as a term into VALUES, never user text.
 COUNT_QUERY = ("SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {graph} }} "
                "GRAPH ?g {{ ?s ?p ?o }} }}")
@@ -100,12 +102,16 @@ def remote_settings(*, user: str | None = None, password: str | None = None,
         headers=tuple(parse_header(text) for text in headers), retries=retries, timeout=timeout)
 
 
-def parse_header(text: str) -> tuple[str, str]:
-    """`Name: value` (as curl's -H takes it) as a pair; a name is one token, no spaces."""
+def parse_header(text: str, option: str = "--header") -> tuple[str, str]:
+    """`Name: value` (as curl's -H takes it) as a pair; `option` names where it came from.
+
+    The name must be an HTTP token and the value hold no CR, LF or NUL: a line break would
+    let one header smuggle in others (and requests refuses it only when sending).
+    """
     name, colon, value = text.partition(":")
     name = name.strip()
-    if not colon or not name or any(c.isspace() for c in name):
-        raise UsageError(f"--header {text!r} is not `Name: value`")
+    if not colon or not _HEADER_NAME.fullmatch(name) or any(c in value for c in "\r\n\0"):
+        raise UsageError(f"{option} {text!r} is not 'Name: value' (a token name, a value on one line)")
     return name, value.strip()
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
-from flask import url_for
+from flask import abort, url_for
+from pyoxigraph import NamedNode
 
 from parley.kg.namespaces import PARLEY
 
@@ -18,6 +19,16 @@ LINKABLE_SCHEMES = ("http", "https")
 def iri_for_path(space: str, rest: str) -> str:
     """`/id/hamas` → `https://w3id.org/parley/id/hamas` (the path is already URL-decoded)."""
     return f"{BASE}{space}/{rest}"
+
+
+def node_for_path(space: str, rest: str) -> NamedNode:
+    """The IRI a local path names, or 404: a decoded path may hold what no IRI may (`/id/a%20b`)."""
+    iri = iri_for_path(space, rest)
+    try:
+        return NamedNode(iri)
+    except ValueError:
+        # No IRI of the graph can be spelt so, hence "not found" rather than a bad request.
+        abort(404, f"/{space}/{rest} names no resource: {iri!r} is not a valid IRI")
 
 
 def local_href(iri: str) -> str | None:

@@ -5,7 +5,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from parley.kg.catalog import Catalog, Parameter, SavedQuery, load_catalog
+from parley.kg.catalog import Catalog, Parameter, SavedQuery
 from parley.kg.errors import ParameterError, QueryError
 from parley.kg.querying import bind_parameters, query_with_values
 from parley.server.answers import respond
@@ -29,15 +29,14 @@ _SCHEMA_TYPES = {
 }
 
 
-@blueprint.record_once
-def _load_catalog(state) -> None:
-    # Read once when the app is made; the UI pages share it through the same key.
-    catalog = state.app.extensions.setdefault("parley.catalog", load_catalog())
+def checked_catalog(catalog: Catalog) -> Catalog:
+    """`catalog`, once no saved query names a parameter as the API's own arguments."""
     for query in catalog:
         clash = [p.name for p in query.parameters if p.name in _RESERVED]
         if clash:
             raise QueryError(f"saved query '{query.id}' uses the reserved parameter name "
                              f"'{clash[0]}'")
+    return catalog
 
 
 def catalog() -> Catalog:

@@ -1,13 +1,13 @@
 """The application factory: one Flask app per worker process, configured from ServerSettings."""
 from __future__ import annotations
 
-import atexit
 import json
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from parley.server import api, description, protocol, ui
+from parley.kg.catalog import load_catalog
 from parley.server.errors import ProtocolError
 from parley.server.service import QueryService
 from parley.server.settings import ServerSettings, load_settings
@@ -20,16 +20,19 @@ BLUEPRINTS = (protocol.blueprint, description.blueprint)
 def create_app(settings: ServerSettings | None = None) -> Flask:
     """A Flask app serving the store or remote backend in `settings` (default: PARLEY_* variables).
 
-    Over the store it starts its own pool of executor processes;
-    `app.extensions["parley.service"].close()` (also run at interpreter exit) stops them.
+    Over the store it starts its own pool of executor processes; whoever made the app stops
+    them with `app.extensions["parley.service"].close()` (gunicorn's worker_exit does; an
+    executor whose worker died without it exits by itself).
     """
     settings = settings or load_settings()
     app = Flask(__name__)
+    app.extensions["parley.settings"] = settings
+    # Read once per app: the API, the service description and the UI share it.
+    app.extensions["parley.catalog"] = api.checked_catalog(load_catalog(settings.queries))
     # Werkzeug enforces the body limit while reading forms; the protocol checks it too.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     service = QueryService(settings)
     app.extensions["parley.service"] = service
-    atexit.register(service.close)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(ui.bp)

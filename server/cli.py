@@ -7,12 +7,18 @@ import click
 
 from parley.kg.cli import cli
 from parley.kg.errors import StoreError, UsageError
+from parley.kg.remote import redact
 from parley.server.settings import load_settings
 
 
 @cli.command("serve")
 @click.option("--store", type=click.Path(file_okay=False), default=None,
               help="pyoxigraph store directory or symlink to one (default: $PARLEY_STORE or ./var/store)")
+@click.option("--corpus", type=click.Path(file_okay=False, exists=True), default=None,
+              help="corpus folder whose sources/ hold the texts the source view shows "
+                   "(default: $PARLEY_CORPUS or the packaged corpus)")
+@click.option("--queries", type=click.Path(file_okay=False, exists=True), default=None,
+              help="folder of saved queries (*.rq) to serve (default: $PARLEY_QUERIES or the packaged ones)")
 @click.option("--host", default=None, help="address to listen on (default 127.0.0.1)")
 @click.option("--port", type=int, default=None, help="port to listen on (default 5000)")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="gunicorn worker processes (default 2)")
@@ -39,7 +45,7 @@ from parley.server.settings import load_settings
               help="environment variable holding the backend password (never the password itself)")
 @click.option("--backend-header", "backend_headers", multiple=True, metavar="'NAME: VALUE'",
               help="extra HTTP header sent to the backend (e.g. an API key); repeat")
-def serve(store, host, port, workers, executors, timeout, max_body, row_cap, cors_origins, no_cors,
+def serve(store, corpus, queries, host, port, workers, executors, timeout, max_body, row_cap, cors_origins, no_cors,
           service_allowlist, no_federation, in_memory, backend, backend_user, backend_password_env,
           backend_headers):
     """Serve the graph over the SPARQL 1.1 Protocol at /sparql (read-only)."""
@@ -48,7 +54,7 @@ def serve(store, host, port, workers, executors, timeout, max_body, row_cap, cor
     if backend and (store or in_memory is not None):
         raise UsageError("--backend serves a remote endpoint: --store and --in-memory do not apply")
     settings = load_settings(
-        store=store, host=host, port=port, workers=workers, executors=executors, timeout=timeout,
+        store=store, corpus=corpus, queries=queries, host=host, port=port, workers=workers, executors=executors, timeout=timeout,
         max_body=max_body, row_cap=row_cap, in_memory=in_memory,
         cors_origins=() if no_cors else (cors_origins or None),
         service_allowlist=() if no_federation else (service_allowlist or None),
@@ -56,9 +62,7 @@ def serve(store, host, port, workers, executors, timeout, max_body, row_cap, cor
         backend_headers=backend_headers or None,
     )
     if settings.backend:
-        from parley.server.remote import public_url
-
-        source = f"the SPARQL endpoint {public_url(settings.backend)}"
+        source = f"the SPARQL endpoint {redact(settings.backend)}"
     elif os.path.isdir(os.path.realpath(settings.store)):
         source = str(settings.store)
     else:

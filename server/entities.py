@@ -5,12 +5,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import pyoxigraph
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, request, url_for
 from pyoxigraph import NamedNode, RdfFormat
 
 from parley.kg.namespaces import INFERRED_GRAPH, PREFIXES, RDF
 
-from .addressing import external_href, iri_for_path
+from .addressing import external_href, node_for_path
 from .labels import terms_of
 from .reading import graph, render_page
 from .sources import source_page
@@ -27,6 +27,8 @@ OFFERED = ["text/html", *RDF_MEDIA_TYPES]
 # `?format=` for links and clients that cannot set Accept.
 FORMAT_NAMES = {"ttl": "text/turtle", "jsonld": "application/ld+json",
                 "nt": "application/n-triples", "html": "text/html"}
+_FORMAT_LINKS = (("ttl", "text/turtle", "Turtle"), ("jsonld", "application/ld+json", "JSON-LD"),
+                 ("nt", "application/n-triples", "N-Triples"))
 # A class such as parley:Actor is the object of every instance's rdf:type.
 REFERENCE_LIMIT = 500
 
@@ -145,20 +147,20 @@ class Statement:
 
 @bp.get("/id/<path:rest>")
 def id(rest: str):
-    return describe(iri_for_path("id", rest))
+    return describe(node_for_path("id", rest))
 
 
 @bp.get("/evidence/<path:rest>")
 def evidence(rest: str):
-    return describe(iri_for_path("evidence", rest))
+    return describe(node_for_path("evidence", rest))
 
 
 @bp.get("/source/<path:rest>")
 def source(rest: str):
-    iri = iri_for_path("source", rest)
-    if _wanted() == "text/html" and _is_source_document(iri):
-        return source_page(iri)
-    return describe(iri)
+    node = node_for_path("source", rest)
+    if _wanted() == "text/html" and _is_source_document(node):
+        return source_page(node)
+    return describe(node)
 
 
 @bp.get("/resource")
@@ -168,19 +170,18 @@ def resource():
         node = NamedNode(iri)
     except ValueError:
         abort(400, f"'{iri}' is not an IRI")
-    return describe(node.value)
+    return describe(node)
 
 
-def describe(iri: str):
+def describe(node: NamedNode):
     """The resource as its page or as RDF, whichever the client prefers."""
-    node = NamedNode(iri)
     wanted = _wanted()
     if wanted != "text/html":
         return rdf_response(node, wanted)
     statements = _statements(node)
     references = graph().select(_REFERENCES, resource=node)
     if not statements and not references:
-        abort(404, f"No statement of the graph mentions <{iri}>.")
+        abort(404, f"No statement of the graph mentions <{node.value}>.")
     return render_entity(node, statements, references)
 
 
@@ -235,11 +236,21 @@ def _statements(node: NamedNode) -> list[Statement]:
     return [Statement(p, o, tuple(gs)) for (p, o), gs in graphs.items()]
 
 
-def _is_source_document(iri: str) -> bool:
-    # A SELECT, not an ASK: pyoxigraph substitutes only projected variables.
+def _is_source_document(node: NamedNode) -> bool:
     return bool(graph().select(
         _PREAMBLE + "SELECT ?resource WHERE { ?resource a parley:SourceDocument } LIMIT 1",
-        resource=NamedNode(iri)))
+        resource=node))
+
+
+def format_links() -> list[tuple[str, str, str]]:
+    """(label, media type, URL) of this page in each RDF format: the same URL with `format=`.
+
+    Built from the request's endpoint and arguments rather than as `?format=...`, which
+    would drop the query string that names the resource on /resource?iri=...
+    """
+    args = {**request.args, **(request.view_args or {})}
+    return [(label, media, url_for(request.endpoint, **{**args, "format": name}))
+            for name, media, label in _FORMAT_LINKS]
 
 
 def _wanted() -> str:

@@ -50,9 +50,12 @@ def write_frame(fd: int, payload: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def read_exact(fd: int, size: int) -> bytes:
+def read_exact(fd: int, size: int, wait: Callable[[], None] | None = None) -> bytes:
+    """`size` bytes from `fd`; `wait()`, if given, runs before each read (and may raise)."""
     chunks, remaining = [], size
     while remaining:
+        if wait is not None:
+            wait()
         chunk = os.read(fd, min(remaining, 1 << 20))
         if not chunk:
             raise EOFError("peer closed the pipe")
@@ -61,9 +64,9 @@ def read_exact(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_frame(fd: int) -> bytes:
-    (size,) = _LENGTH.unpack(read_exact(fd, _LENGTH.size))
-    return read_exact(fd, size)
+def read_frame(fd: int, wait: Callable[[], None] | None = None) -> bytes:
+    (size,) = _LENGTH.unpack(read_exact(fd, _LENGTH.size, wait))
+    return read_exact(fd, size, wait)
 
 
 class StoreHolder:
@@ -105,17 +108,19 @@ def evaluate(holder: StoreHolder, request: dict) -> tuple[dict, bytes]:
         return {"ok": False, "error": "unavailable", "message": holder.problem}, b""
     if request["op"] == "statistics":
         return {"ok": True, "generation": holder.generation}, json.dumps(statistics(holder.store)).encode()
-    options: dict = {"base_iri": request["base"]}
-    if request["default_graphs"] is not None:
-        options["default_graph"] = [NamedNode(iri) for iri in request["default_graphs"]]
-    if request["named_graphs"] is not None:
-        options["named_graphs"] = [NamedNode(iri) for iri in request["named_graphs"]]
-    if request["union"]:
-        options["use_default_graph_as_union"] = True
     try:
+        options: dict = {"base_iri": request["base"]}
+        if request["default_graphs"] is not None:
+            options["default_graph"] = [NamedNode(iri) for iri in request["default_graphs"]]
+        if request["named_graphs"] is not None:
+            options["named_graphs"] = [NamedNode(iri) for iri in request["named_graphs"]]
+        if request["union"]:
+            options["use_default_graph_as_union"] = True
         result = holder.store.query(request["query"], **options)
         body, count, truncated = serialize_result(result, request["formats"], request["row_cap"])
-    except SyntaxError as error:
+    except (SyntaxError, ValueError) as error:
+        # pyoxigraph raises ValueError for what the client wrote too: an invalid IRI
+        # (graph IRI, base) or a term the query builds that cannot be written.
         return {"ok": False, "error": "syntax", "message": str(error)}, b""
     except OSError as error:
         # Raised for failed SERVICE calls and for store read errors alike.

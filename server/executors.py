@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import select
 import subprocess
@@ -19,14 +18,18 @@ import time
 
 from parley.server.backends import Evaluation, Job
 from parley.server.caching import BuildWatch
-from parley.server.errors import (MalformedQuery, QueryTimeout, ResourcesExhausted, Unavailable,
-                                  UpstreamError)
-from parley.server.evaluation import write_frame
+from parley.server.errors import (MalformedQuery, ProtocolError, QueryTimeout, ResourcesExhausted,
+                                  Unavailable, UpstreamError)
+from parley.server.evaluation import read_frame, write_frame
 from parley.server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
-_LENGTH_BYTES = 8
 _STARTUP_SECONDS = 120.0  # opening (or copying into memory) a large store takes a while
+# A failed executor start is retried after 1, 2, 4 … s, at most this long apart.
+_RESPAWN_MAX_SECONDS = 30.0
+# Counting VoID numbers can outlast the query timeout on a big store: after a failure the
+# description goes out without them, and they are counted again after this long.
+_STATISTICS_RETRY_SECONDS = 30.0
 
 
 class _Deadline(Exception):
@@ -63,23 +66,18 @@ class Executor:
         return header, self._read_frame(deadline)
 
     def _read_frame(self, deadline: float) -> bytes:
-        size = int.from_bytes(self._read(_LENGTH_BYTES, deadline), "big")
-        return self._read(size, deadline)
-
-    def _read(self, size: int, deadline: float) -> bytes:
-        chunks, remaining = [], size
         poller = select.poll()
         poller.register(self.replies, select.POLLIN | select.POLLHUP | select.POLLERR)
-        while remaining:
+
+        def wait() -> None:
             left = deadline - time.monotonic()
             if left <= 0 or not poller.poll(left * 1000):
                 raise _Deadline()
-            chunk = os.read(self.replies, min(remaining, 1 << 20))
-            if not chunk:
-                raise _Died("executor exited")
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+
+        try:
+            return read_frame(self.replies, wait)
+        except EOFError:
+            raise _Died("executor exited") from None
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -98,13 +96,19 @@ class ExecutorPool:
         self.all: set[Executor] = set()
         self.lock = threading.Lock()
         self.closed = False
+        self._failures = 0  # consecutive failed starts, for the backoff
         starting = [self._spawn() for _ in range(settings.executors)]
         for executor in starting:
-            self._admit(executor)
+            if executor is not None:
+                self._admit(executor)
 
-    def _spawn(self) -> Executor:
-        executor = Executor(self.settings)
+    def _spawn(self) -> Executor | None:
+        """A new executor, or None once the pool is closed (close() may run meanwhile)."""
         with self.lock:
+            # Checked and registered under the lock, so close() either sees it or stops it.
+            if self.closed:
+                return None
+            executor = Executor(self.settings)
             self.all.add(executor)
         return executor
 
@@ -112,21 +116,28 @@ class ExecutorPool:
         try:
             ready = executor.wait_ready()
         except (_Deadline, _Died, ValueError):
-            if self.closed:
-                self._discard(executor)
-                return
-            log.error("query executor %s failed to start", executor.process.pid)
             self._discard(executor)
-            if not self.closed:
-                threading.Timer(1.0, self._replace).start()
+            with self.lock:
+                if self.closed:
+                    return
+                self._failures += 1
+                delay = min(2.0 ** (self._failures - 1), _RESPAWN_MAX_SECONDS)
+            log.error("query executor %s failed to start; trying again in %g s",
+                      executor.process.pid, delay)
+            retry = threading.Timer(delay, self._replace)
+            retry.daemon = True  # a pending retry must not keep the worker alive at exit
+            retry.start()
             return
+        with self.lock:
+            self._failures = 0
         if not ready["ok"]:
             log.warning("query executor %s: %s", executor.process.pid, ready["message"])
         self.idle.put(executor)
 
     def _replace(self) -> None:
-        if not self.closed:
-            self._admit(self._spawn())
+        executor = self._spawn()
+        if executor is not None:
+            self._admit(executor)
 
     def _discard(self, executor: Executor) -> None:
         executor.kill()
@@ -166,12 +177,11 @@ class ExecutorPool:
 
     def _restart(self, executor: Executor) -> None:
         self._discard(executor)
-        if not self.closed:
-            threading.Thread(target=self._replace, daemon=True).start()
+        threading.Thread(target=self._replace, daemon=True).start()
 
     def close(self) -> None:
-        self.closed = True
         with self.lock:
+            self.closed = True
             executors = list(self.all)
         for executor in executors:
             self._discard(executor)
@@ -184,7 +194,9 @@ class EmbeddedBackend:
         self.settings = settings
         self.pool = ExecutorPool(settings)
         self.watch = BuildWatch(str(settings.store), settings.reload_interval)
-        self._statistics: tuple[str, dict] | None = None
+        self._statistics: tuple[str, dict] | None = None  # (build, numbers)
+        self._statistics_lock = threading.Lock()
+        self._statistics_retry = 0.0  # monotonic time before which a failed count is not retried
 
     def build(self) -> str:
         return self.watch.current()
@@ -208,16 +220,26 @@ class EmbeddedBackend:
         # The executor names the build it actually answered from.
         return Evaluation(body, header["generation"], header["truncated"])
 
-    def statistics(self) -> dict:
-        """Computed once per build."""
-        build = self.watch.current()
-        if self._statistics is not None and self._statistics[0] == build:
+    def statistics(self) -> dict | None:
+        """Computed once per build; None while they cannot be (the description omits them)."""
+        # One thread counts while the others wait for its numbers, rather than all counting.
+        with self._statistics_lock:
+            build = self.watch.current()
+            if self._statistics is not None and self._statistics[0] == build:
+                return self._statistics[1]
+            if time.monotonic() < self._statistics_retry:
+                return None
+            try:
+                header, body = self.pool.run({"op": "statistics"}, self.settings.timeout)
+                if not header["ok"]:
+                    _fail(header, federated=False)
+            except (ProtocolError, RuntimeError) as error:
+                log.warning("VoID statistics of the store are unavailable (retried in %g s): %s",
+                            _STATISTICS_RETRY_SECONDS, error)
+                self._statistics_retry = time.monotonic() + _STATISTICS_RETRY_SECONDS
+                return None
+            self._statistics = (header["generation"], json.loads(body))
             return self._statistics[1]
-        header, body = self.pool.run({"op": "statistics"}, self.settings.timeout)
-        if not header["ok"]:
-            _fail(header, federated=False)
-        self._statistics = (header["generation"], json.loads(body))
-        return self._statistics[1]
 
     def union_default_graph(self) -> bool:
         return True

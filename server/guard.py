@@ -61,6 +61,11 @@ class QueryShape:
     # the endpoint as BASE to resolve it as the embedded store does.
     relative_iris: bool = False
 
+    @property
+    def returns_graph(self) -> bool:
+        """Whether the answer is triples (CONSTRUCT, DESCRIBE) rather than solutions or a boolean."""
+        return self.form in ("CONSTRUCT", "DESCRIBE")
+
 
 def inspect_query(query: str, *, max_depth: int, service_allowlist: frozenset[str]) -> QueryShape:
     """Scan `query`; raise a ProtocolError if it must not reach the parser or the engine."""

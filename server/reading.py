@@ -9,9 +9,10 @@ from flask import current_app, render_template, request
 from pyoxigraph import (QueryResultsFormat, QuerySolutions, RdfFormat, parse,
                         parse_query_results)
 
-from parley.kg.catalog import Catalog, load_catalog
+from parley.kg.catalog import Catalog
 from parley.kg.errors import QueryError
-from parley.kg.querying import values_clause
+from parley.kg.querying import with_leading_values
+from parley.server.caching import Answer
 from parley.server.service import QueryRequest
 
 from .labels import fetch_labels
@@ -32,8 +33,9 @@ class Results:
 class Graph:
     """The UI's queries, run like every query of the server: through its guard and executors.
 
-    Bindings travel as a trailing VALUES block of serialised terms (the executors take query
-    text only); each term was validated when it was built, so it cannot change the query.
+    Bindings travel as a VALUES block of serialised terms opening the WHERE group, as the
+    API binds saved queries (the executors take query text only); each term was validated
+    when it was built, so it cannot change the query.
     """
 
     def __init__(self, service):
@@ -41,26 +43,25 @@ class Graph:
 
     def query(self, sparql: str, bindings: dict | None = None):
         """Solutions (SELECT), a QueryBoolean (ASK) or a list of triples (CONSTRUCT, DESCRIBE)."""
-        text = self._with_values(sparql, bindings)
-        graph_form = self.service.shape(text).form in ("CONSTRUCT", "DESCRIBE")
-        body = self._answer(text, "ntriples" if graph_form else "json")
+        return self.evaluate(sparql, bindings)[0]
+
+    def evaluate(self, sparql: str, bindings: dict | None = None) -> tuple[object, bool]:
+        """The answer as `query` gives it, and whether the server's row cap cut it short."""
+        text = with_leading_values(sparql, bindings or {})
+        graph_form = self.service.shape(text).returns_graph
+        answer = self._answer(text, "ntriples" if graph_form else "json")
         if graph_form:
-            return [quad.triple for quad in parse(body, format=RdfFormat.N_TRIPLES)]
-        return parse_query_results(body, format=QueryResultsFormat.JSON)
+            return [quad.triple for quad in parse(answer.body, format=RdfFormat.N_TRIPLES)], answer.truncated
+        return parse_query_results(answer.body, format=QueryResultsFormat.JSON), answer.truncated
 
     def serialize(self, sparql: str, bindings: dict | None, fmt: str) -> bytes:
         """The answer as the endpoint writes it in `fmt` (its `format=` names)."""
-        return self._answer(self._with_values(sparql, bindings), fmt)
+        return self._answer(with_leading_values(sparql, bindings or {}), fmt).body
 
-    def _answer(self, text: str, fmt: str) -> bytes:
-        outcome = self.service.answer(QueryRequest(
+    def _answer(self, text: str, fmt: str) -> Answer:
+        return self.service.answer(QueryRequest(
             query=text, base=request.base_url, default_graphs=None, named_graphs=None,
-            accept=None, format=fmt))
-        return outcome.answer.body
-
-    @staticmethod
-    def _with_values(sparql: str, bindings: dict | None) -> str:
-        return f"{sparql.rstrip()}\n{values_clause(bindings)}\n" if bindings else sparql
+            accept=None, format=fmt)).answer
 
     def select(self, sparql: str, **bindings) -> list[dict]:
         return self.run(sparql, bindings).rows
@@ -86,7 +87,7 @@ def graph() -> Graph:
 
 
 def catalog() -> Catalog:
-    return current_app.extensions.get("parley.catalog") or load_catalog()
+    return current_app.extensions["parley.catalog"]
 
 
 def render_page(template: str, *, terms=(), **context) -> str:

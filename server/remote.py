@@ -15,12 +15,12 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ReadTimeoutError
 from pyoxigraph import NamedNode, QueryResultsFormat, RdfFormat, parse, parse_query_results
 
+from parley.kg.remote import redact
 from parley.server.backends import Evaluation, Job
 from parley.server.errors import (GatewayTimeout, MalformedQuery, PayloadTooLarge, ProtocolError,
                                   Unavailable, UpstreamError)
@@ -62,7 +62,7 @@ class RemoteBackend:
     def __init__(self, settings: ServerSettings):
         self.settings = settings
         self.url = settings.backend
-        self.where = public_url(self.url)
+        self.where = redact(self.url)
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._sessions_lock = threading.Lock()
@@ -75,7 +75,7 @@ class RemoteBackend:
 
     def evaluate(self, job: Job, timeout: float) -> Evaluation:
         deadline = time.monotonic() + timeout
-        graph_form = job.shape.form in ("CONSTRUCT", "DESCRIBE")
+        graph_form = job.shape.returns_graph
         formats = dict.fromkeys(("solutions", "boolean", "triples"), job.media.name)
         with self._post(_fields(job), _TRIPLES_ACCEPT if graph_form else _RESULTS_ACCEPT, deadline) as response, \
                 self._reading(timeout):
@@ -200,12 +200,6 @@ class RemoteBackend:
             raise UpstreamError("the SPARQL backend broke off its answer") from None
         except SyntaxError as error:
             raise UpstreamError(f"the SPARQL backend's answer does not parse: {error}") from None
-
-
-def public_url(url: str) -> str:
-    """`url` without any user:password@ it may carry, for logs and messages."""
-    parts = urlsplit(url)
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def _fields(job: Job) -> list[tuple[str, str]]:

@@ -52,7 +52,7 @@ class QueryService:
 
     def negotiate(self, shape: QueryShape, accept: str | None, short: str | None) -> Format:
         # An unrecognised form is left for the parser to reject; any format will do.
-        return choose(GRAPHS if shape.form in ("CONSTRUCT", "DESCRIBE") else RESULTS, accept, short)
+        return choose(GRAPHS if shape.returns_graph else RESULTS, accept, short)
 
     def key(self, request: QueryRequest, media: Format, build: str) -> tuple:
         return (build, request.query, request.base, request.default_graphs, request.named_graphs,

@@ -2,21 +2,20 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from parley.kg.errors import UsageError
-from parley.kg.settings import store_path
+from parley.kg.remote import parse_header
+from parley.kg.settings import packaged_corpus, store_path
 
 ENV_PREFIX = "PARLEY_"
 WIKIDATA_SPARQL = "https://query.wikidata.org/sparql"
 # Secrets never come from a PARLEY_* variable of their own name (they would show in
 # `env` dumps of the service); the password's variable is named by an option instead.
 _NOT_FROM_ENVIRONMENT = {"backend_password", "backend_headers"}
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,8 @@ class ServerSettings:
     cache_bytes: int = 64 * 2**20  # per worker LRU of serialized answers; 0 disables it
     executor_memory: int = 2 * 2**30  # address-space limit of each executor (RLIMIT_AS)
     reload_interval: float = 1.0  # seconds between checks of realpath(store)
+    corpus: Path = field(default_factory=packaged_corpus)  # its sources/ hold the texts the source view shows
+    queries: Path | None = None  # folder of saved queries (*.rq); None: the packaged queries/
     # A remote SPARQL 1.1 query endpoint to answer from instead of the store (docs/endpoint.md).
     backend: str | None = None
     backend_user: str | None = None
@@ -95,8 +96,9 @@ def load_settings(environ: Mapping[str, str] = os.environ, *, backend_password_e
         values["backend_password"] = environ[variable]
     if "backend_headers" in values:
         values["backend_headers"] = tuple(_header(line) for line in values["backend_headers"])
-    if "store" in values:
-        values["store"] = Path(values["store"])
+    for name in ("store", "corpus", "queries"):
+        if name in values:
+            values[name] = Path(values[name])
     if "service_allowlist" in values:
         values["service_allowlist"] = frozenset(values["service_allowlist"])
     if "cors_origins" in values:
@@ -105,16 +107,8 @@ def load_settings(environ: Mapping[str, str] = os.environ, *, backend_password_e
 
 
 def _header(line: str | tuple[str, str]) -> tuple[str, str]:
-    if isinstance(line, tuple):
-        name, value = line
-    else:
-        name, colon, value = line.partition(":")
-        if not colon:
-            raise UsageError(f"a backend header must read 'Name: value', got {line!r}")
-    # A CR or LF in a value would let one header smuggle in others.
-    if not _HEADER_NAME.fullmatch(name.strip()) or any(c in value for c in "\r\n\0"):
-        raise UsageError(f"a backend header must read 'Name: value', got {line!r}")
-    return name.strip(), value.strip()
+    text = ":".join(line) if isinstance(line, tuple) else line
+    return parse_header(text, "--backend-header")
 
 
 def _parse(name: str, raw: str):

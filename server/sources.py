@@ -7,8 +7,6 @@ from pathlib import Path
 from flask import Response, current_app
 from pyoxigraph import NamedNode
 
-from parley.kg.settings import packaged_corpus
-
 from .addressing import evidence_anchor
 from .labels import terms_of
 from .reading import graph, render_page
@@ -58,8 +56,7 @@ class Segment:
     spans: tuple
 
 
-def source_page(iri: str) -> Response:
-    node = NamedNode(iri)
+def source_page(node: NamedNode) -> Response:
     store = graph()
     metadata = store.select(_DOCUMENT, resource=node)
     rows = store.select(_SPANS, resource=node)
@@ -99,10 +96,10 @@ def _read_text(name, characters) -> tuple[str | None, str | None]:
     """The source text from the corpus the server was given, checked against the graph."""
     if name is None:
         return None, "The graph names no text file for this source."
-    corpus = Path(current_app.extensions.get("parley.corpus") or packaged_corpus())
-    path = corpus / "sources" / Path(name.value).name
+    path = current_app.extensions["parley.settings"].corpus / "sources" / Path(name.value).name
     if not path.is_file():
-        return None, f"The text file {path.name} is not in the corpus {corpus}."
+        # The server's filesystem layout is no business of its visitors.
+        return None, f"The text file {path.name} is not in the corpus this server was given."
     with open(path, encoding="utf-8", newline="") as handle:
         text = handle.read()
     if characters is not None and int(characters.value) != len(text):

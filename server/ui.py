@@ -76,6 +76,7 @@ def _app_answer(error):
 
 
 bp.add_app_template_global(addressing.evidence_in_source)
+bp.add_app_template_global(entities.format_links)
 
 for _page in (home, workbench, entities, graphview, ontologyview):
     bp.register_blueprint(_page.bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from pyoxigraph import QueryBoolean
 
 from parley.kg.catalog import SavedQuery
@@ -59,7 +59,8 @@ class Run:
     kind: str                     # "select", "ask" or "graph"
     variables: list[str] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)
-    truncated: bool = False
+    truncated: bool = False       # the page shows ROW_LIMIT of the rows
+    capped: bool = False          # the server's row cap cut the answer, downloads included
     boolean: bool | None = None
     milliseconds: float = 0.0
 
@@ -79,7 +80,7 @@ def page():
         "ui/query.html", terms=terms, text=text if text is not None else _STARTER,
         saved=saved, values=values, run=run, error=str(error) if error else None,
         position=position, catalog=catalog(), downloads=_download_links(run, saved, text, values),
-        row_limit=ROW_LIMIT)
+        row_limit=ROW_LIMIT, row_cap=current_app.extensions["parley.settings"].row_cap)
 
 
 @bp.get("/query/results.<any(csv, json, ttl, nt):fmt>")
@@ -130,7 +131,7 @@ def _bindings(saved: SavedQuery | None, values: dict[str, str]) -> dict:
 
 def _evaluate(text: str, saved: SavedQuery | None, values: dict[str, str]) -> Run:
     started = time.perf_counter()
-    results = graph().query(text, _bindings(saved, values))
+    results, capped = graph().evaluate(text, _bindings(saved, values))
     if isinstance(results, QueryBoolean):
         run = Run("ask", boolean=bool(results))
     elif isinstance(results, list):
@@ -148,6 +149,7 @@ def _evaluate(text: str, saved: SavedQuery | None, values: dict[str, str]) -> Ru
                 run.truncated = True
                 break
             run.rows.append({name: solution[name] for name in run.variables})
+    run.capped = capped
     run.milliseconds = (time.perf_counter() - started) * 1000
     return run
 

@@ -68,19 +68,31 @@ class RunningServer:
         return self.process.poll() is None
 
 
+# What a server answers once it is ready: over the store, a query; the saved-query catalog
+# answers without any backend, so a server over a dead backend counts as ready too.
+READY_QUERY = "/sparql?query=ASK%20%7B%7D"
+READY_CATALOG = "/api/queries"
+
+
 @contextmanager
-def running_server(store: Path, tmp: Path, *options: str, env: dict[str, str] | None = None):
-    """`kg serve --store STORE` on a free port; yields once it answers, stops it afterwards."""
+def running_server(store: Path | None, tmp: Path, *options: str, env: dict[str, str] | None = None,
+                   ready: str = READY_QUERY):
+    """`kg serve` on a free port; yields once `ready` (a path) answers 200, stops it afterwards.
+
+    With a `store` it serves that store (two executors); without, `options` say what to
+    serve (`--backend URL`).
+    """
     port = free_port()
     log = tmp / f"serve-{port}.log"
-    command = [sys.executable, "-m", "parley.server.cli", "serve", "--store", str(store),
-               "--port", str(port), "--workers", "1", "--executors", "2", *options]
+    source = ["--store", str(store), "--executors", "2"] if store is not None else []
+    command = [sys.executable, "-m", "parley.server.cli", "serve", *source,
+               "--port", str(port), "--workers", "1", *options]
     with open(log, "wb") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT,
                                    env={**os.environ, **(env or {})}, start_new_session=True)
     server = RunningServer(process, port, log)
     try:
-        _wait_until_ready(server)
+        _wait_until_ready(server, ready)
         yield server
     finally:
         # gunicorn's master stops its workers, which stop their executors.
@@ -92,13 +104,13 @@ def running_server(store: Path, tmp: Path, *options: str, env: dict[str, str] | 
             process.wait()
 
 
-def _wait_until_ready(server: RunningServer, seconds: float = 60.0) -> None:
+def _wait_until_ready(server: RunningServer, ready: str, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if not server.alive():
             raise RuntimeError(f"kg serve exited:\n{server.log.read_text()}")
         try:
-            if requests.get(server.url, params={"query": "ASK {}"}, timeout=10).status_code == 200:
+            if requests.get(server.root + ready, timeout=10).status_code == 200:
                 return
         except requests.RequestException:  # not listening yet, or the worker is still booting
             pass

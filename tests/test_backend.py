@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +26,7 @@ from parley.server.cli import cli
 from parley.server.evaluation import statistics
 from parley.server.settings import ServerSettings, load_settings
 from regen_golden import golden_cases
-from serving import free_port
+from serving import READY_CATALOG, free_port, running_server
 
 CATALOG = load_catalog()
 CASES = golden_cases(CATALOG)
@@ -129,24 +127,8 @@ def server(relay, tmp_path_factory):
 @contextmanager
 def backed_server(backend_url: str, tmp: Path, *options: str):
     """`kg serve --backend URL` on a free port; yields its root URL once its API answers."""
-    port = free_port()
-    log = tmp / f"serve-{port}.log"
-    command = [sys.executable, "-m", "parley.server.cli", "serve", "--backend", backend_url,
-               "--port", str(port), "--workers", "1", *options]
-    with open(log, "wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    root = f"http://127.0.0.1:{port}"
-    try:
-        # The catalog answers without the backend, so a server over a dead backend is ready too.
-        _wait_for(lambda: requests.get(root + "/api/queries", timeout=5).status_code == 200, process, log)
-        yield root
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    with running_server(None, tmp, "--backend", backend_url, *options, ready=READY_CATALOG) as running:
+        yield running.root
 
 
 def _wait_for(ready, process: subprocess.Popen, log: Path | None = None, seconds: float = 60.0) -> None:

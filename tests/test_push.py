@@ -406,8 +406,12 @@ def test_remote_settings_reject_inconsistent_options():
         remote_settings(user="u", password_env="PUSH_NOPE", environ={})
     with pytest.raises(UsageError, match="choose one"):
         remote_settings(user="u", password="p", bearer_token_env="T", environ={"T": "t"})
-    with pytest.raises(UsageError, match="not `Name: value`"):
+    with pytest.raises(UsageError, match="not 'Name: value'"):
         parse_header("no colon here")
+    # A line break would smuggle in a second header; requests refused it only when sending.
+    for smuggling in ("X-Key: a\r\nX-Other: b", "X-Key: a\nb", "X-Key: a\0", "X Key: a"):
+        with pytest.raises(UsageError, match="not 'Name: value'"):
+            remote_settings(headers=[smuggling])
     assert parse_header("Accept-Language:  en ") == ("Accept-Language", "en")
     digest = remote_settings(user="dba", password="dba", auth_scheme="digest")
     assert type(digest.credentials.auth()).__name__ == "HTTPDigestAuth"

@@ -145,3 +145,23 @@ def test_description_without_federation(tmp_path):
             "query": "ASK { SERVICE <https://query.wikidata.org/sparql> {} }"}, timeout=10)
         assert refused.status_code == 400
         assert "only federates with no endpoint" in refused.text
+
+
+def test_description_without_statistics_when_counting_fails(tmp_path):
+    # A timeout no evaluation meets: the VoID counts fail as they would on a store too big
+    # to count in time; the description must still be served, without the numbers.
+    from parley.server.app import create_app
+    from parley.server.settings import ServerSettings
+
+    app = create_app(ServerSettings(store=make_store(tmp_path / "store"), executors=1,
+                                    timeout=1e-9, cache_bytes=0))
+    try:
+        client = app.test_client()
+        for _ in range(2):  # the second within the retry pause: no executor killed for it
+            response = client.get("/sparql", headers={"Accept": "text/turtle"})
+            assert response.status_code == 200
+            graph = rdflib.Graph().parse(data=response.data, format="turtle")
+            assert set(graph.objects(None, SD.endpoint))
+            assert not set(graph.objects(None, VOID.triples))
+    finally:
+        app.extensions["parley.service"].close()

@@ -10,7 +10,6 @@ import pytest
 from flask import Flask
 from pyoxigraph import NamedNode, RdfFormat, Store
 
-from parley.kg.catalog import load_catalog
 from parley.server.app import create_app
 from parley.server.settings import ServerSettings
 
@@ -137,6 +136,20 @@ SELECT ?actor ?position ?stance WHERE {
   ?position parley:holder ?actor ; parley:stance ?stance .
 } ORDER BY ?position
 """,
+    # Its parameter is used in a FILTER: bound by a VALUES block after the group, the
+    # FILTER would run with ?after unbound and no row would come back.
+    "spans-after.rq": """#+ title: Evidence spans after an offset
+#+ description: The evidence spans that start after the given character offset.
+#+ param: after
+#+   type: integer
+#+   default: 0
+#+   description: The offset spans must start after.
+PREFIX oa: <http://www.w3.org/ns/oa#>
+SELECT ?evidence ?start WHERE {
+  ?evidence oa:start ?start .
+  FILTER (?start > ?after)
+} ORDER BY ?start ?evidence
+""",
 }
 
 
@@ -150,7 +163,7 @@ def build_store(path: Path, extra: list[pyoxigraph.Quad] = ()) -> Path:
     return path
 
 
-def make_app(tmp_path: Path, extra: list[pyoxigraph.Quad] = ()) -> Flask:
+def make_app(tmp_path: Path, extra: list[pyoxigraph.Quad] = (), **settings) -> Flask:
     """The real app over the tiny graph, with the tiny corpus and saved queries beside it."""
     corpus, queries = tmp_path / "corpus", tmp_path / "queries"
     (corpus / "sources").mkdir(parents=True)
@@ -159,10 +172,8 @@ def make_app(tmp_path: Path, extra: list[pyoxigraph.Quad] = ()) -> Flask:
     for name, text in QUERIES.items():
         (queries / name).write_text(text, encoding="utf-8")
     store = build_store(tmp_path / "store", extra)
-    app = create_app(ServerSettings(store=store, executors=1, cache_bytes=0))
-    app.extensions["parley.catalog"] = load_catalog(queries)
-    app.extensions["parley.corpus"] = corpus
-    return app
+    return create_app(ServerSettings(store=store, executors=1, cache_bytes=0,
+                                     corpus=corpus, queries=queries, **settings))
 
 
 @pytest.fixture(scope="module")
@@ -298,6 +309,70 @@ def test_unknown_iri_is_404_and_bad_iri_400(client):
     wikidata = client.get("/resource?iri=http://www.wikidata.org/entity/Q4115189")
     assert wikidata.status_code == 200
     assert "Ana Ruiz (Wikidata)" in wikidata.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/id/foo%20bar", "/source/a%3Eb", "/evidence/x%7By"])
+def test_a_path_that_is_no_iri_is_404(client, path):
+    for accept in ("text/html", "text/turtle", "text/plain"):
+        response = client.get(path, headers={"Accept": accept})
+        assert response.status_code == 404
+        assert "is not a valid IRI" in response.get_data(as_text=True)
+
+
+def test_rdf_links_keep_the_resource_they_describe(client):
+    iri = "http://www.wikidata.org/entity/Q4115189"
+    page = client.get("/resource", query_string={"iri": iri}).get_data(as_text=True)
+    links = re.findall(r'<a href="([^"]+)" type="text/turtle">Turtle</a>', page)
+    assert len(links) == 1
+    turtle = client.get(links[0].replace("&amp;", "&"))
+    assert turtle.status_code == 200 and turtle.mimetype == "text/turtle"
+    assert "Ana Ruiz (Wikidata)" in turtle.get_data(as_text=True)
+    for path in ("/id/ana-ruiz", "/source/tiny-talks", "/ontology"):
+        page = client.get(path).get_data(as_text=True)
+        assert f'href="{path}?format=jsonld"' in page, path
+
+
+def test_saved_query_parameter_in_a_filter_binds_on_page_and_api_alike(client):
+    after = TALKS_END = len(TALKS)
+    expected = sorted((start, name) for name, start in (
+        ("speech", _span(SPEECH)[0]), ("talks", 0), ("overlap", _span(OVERLAP)[0]))
+        if start > TALKS_END)
+    assert len(expected) == 2  # the FILTER keeps some spans and drops one
+    page = client.get(f"/query?saved=spans-after&after={after}").get_data(as_text=True)
+    assert "2 rows" in page
+    shown = re.findall(r'href="/evidence/tiny-talks/([a-z]+)"', page)
+    assert shown == [name for _, name in expected]
+    api = client.get("/api/queries/spans-after", query_string={"after": after},
+                     headers={"Accept": "application/sparql-results+json"}).get_json(force=True)
+    rows = [(int(b["start"]["value"]), b["evidence"]["value"].rsplit("/", 1)[-1])
+            for b in api["results"]["bindings"]]
+    assert rows == expected
+
+
+def test_rows_cut_by_the_row_cap_are_said_to_be_cut(tmp_path):
+    app = make_app(tmp_path, row_cap=2)
+    try:
+        client = app.test_client()
+        page = client.get("/query", query_string={
+            "query": "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s"}).get_data(as_text=True)
+        assert "2+ rows" in page
+        assert "limit of 2 rows" in page and "the downloads hold them all" not in page
+        whole = client.get("/query", query_string={
+            "query": "SELECT ?s WHERE { ?s a <https://w3id.org/parley/ontology#Claim> } ORDER BY ?s"})
+        assert "limit of 2" not in whole.get_data(as_text=True)
+    finally:
+        app.extensions["parley.service"].close()
+
+
+def test_source_view_reads_the_corpus_it_was_given_and_hides_its_path(tmp_path):
+    app = make_app(tmp_path)
+    (tmp_path / "corpus" / "sources" / "tiny-talks.txt").unlink()
+    try:
+        page = app.test_client().get("/source/tiny-talks").get_data(as_text=True)
+    finally:
+        app.extensions["parley.service"].close()
+    assert "tiny-talks.txt is not in the corpus this server was given" in page
+    assert str(tmp_path) not in page
 
 
 def test_only_web_iris_become_links(tmp_path):
