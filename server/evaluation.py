@@ -7,6 +7,7 @@ cancel a query; a crash of the parser or engine also ends only this process.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import resource
@@ -72,8 +73,9 @@ def read_frame(fd: int, wait: Callable[[], None] | None = None) -> bytes:
 class StoreHolder:
     """The open store and the build it came from; reopens a new build between queries."""
 
-    def __init__(self, path: str, in_memory: bool, reload_interval: float):
+    def __init__(self, path: str, in_memory: str, reload_interval: float):
         self.path = path
+        # "1": copy into memory; "0": read on disk; "auto:N": copy when at most N quads.
         self.in_memory = in_memory
         self.reload_interval = reload_interval
         self.store: Store | None = None
@@ -92,7 +94,7 @@ class StoreHolder:
             return
         try:
             store = Store.read_only(os.path.realpath(self.path))
-            if self.in_memory:
+            if self._copy_to_memory(store):
                 copy = Store()
                 copy.bulk_extend(store)
                 store = copy
@@ -100,6 +102,13 @@ class StoreHolder:
             self.problem = f"the graph store at {self.path} cannot be opened: {error}"
             return
         self.store, self.generation, self.problem = store, current, ""
+
+    def _copy_to_memory(self, store: Store) -> bool:
+        if self.in_memory.startswith("auto:"):
+            limit = int(self.in_memory.split(":", 1)[1])
+            # Counting stops at the limit: a huge store is not scanned just to be refused.
+            return sum(1 for _ in itertools.islice(store, limit + 1)) <= limit
+        return self.in_memory == "1"
 
 
 def evaluate(holder: StoreHolder, request: dict) -> tuple[dict, bytes]:
@@ -204,7 +213,7 @@ def void_statistics(select: Callable[[str, bool], Iterable]) -> dict:
     return {"default": default, "graphs": graphs}
 
 
-def serve(path: str, in_memory: bool, reload_interval: float) -> None:
+def serve(path: str, in_memory: str, reload_interval: float) -> None:
     requests_fd, replies_fd = os.dup(0), os.dup(1)
     # Anything the engine prints must not corrupt the frames: stdout goes to stderr.
     os.dup2(2, 1)
@@ -242,7 +251,7 @@ def main(argv: list[str]) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (int(memory_limit), int(memory_limit)))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent decides
     threading.stack_size(_STACK_BYTES)
-    worker = threading.Thread(target=serve, args=(path, in_memory == "1", float(reload_interval)))
+    worker = threading.Thread(target=serve, args=(path, in_memory, float(reload_interval)))
     worker.start()
     worker.join()
 

@@ -40,13 +40,20 @@ class _Died(Exception):
     pass
 
 
+def _memory_mode(settings: ServerSettings) -> str:
+    """How an executor holds the store: "1" in memory, "0" on disk, "auto:N" up to N quads."""
+    if settings.in_memory is None:
+        return f"auto:{settings.in_memory_max_quads}"
+    return "1" if settings.in_memory else "0"
+
+
 class Executor:
     """One executor subprocess and the two pipes to it."""
 
     def __init__(self, settings: ServerSettings):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "parley.server.evaluation", str(settings.store),
-             "1" if settings.in_memory else "0", str(settings.executor_memory), str(settings.reload_interval)],
+             _memory_mode(settings), str(settings.executor_memory), str(settings.reload_interval)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
