@@ -1,0 +1,1 @@
+"""Benchmarks of Parley: corpus generator, build at scale, saved queries, endpoint throughput."""

@@ -1,0 +1,174 @@
+"""Endpoint throughput: `kg serve` beside `oxigraph serve` (on disk, in memory) and rdflib-endpoint.
+
+    .venv/bin/python -m bench.endpoint_throughput --seconds 5
+
+One run, same machine, same data: the article graph (the packaged corpus, built by
+`kg build`) and a generated graph of ~100k triples (bench/generate_corpus.py, built the
+same way). The peers serve an N-Quads dump of the very store `kg serve` serves (inferred
+and build graphs included) with a union default graph, as Parley's endpoint has.
+
+For each saved query (parameters from its header's example; on the generated graph the
+busiest node of the kind, see bench/workload.py) and 1 and 32 connections, wrk measures
+requests/s and p50/p90/p99 latency of:
+- the peers, asked the plain SPARQL with the values as a VALUES block;
+- `kg serve` (on disk, its default; and --in-memory), asked the same SPARQL with a new
+  comment per request, so its answer cache never hits: the work the peers do;
+- `kg serve`'s saved-query API with the answer cache warm, and with If-None-Match (304):
+  what HTTP caching buys (at 32 connections).
+Before loading, each endpoint answers each query once and its row count is recorded, so
+that a server returning less is visible. A near-static request (`ASK {}` on oxigraph in
+memory) bounds what the load generator and loopback HTTP can do on this machine.
+Results go to bench/results/endpoint_throughput.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import endpoints, machine
+from bench.build_scale import corpus_for
+from bench.load import run_wrk
+from bench.query_latency import build_article_store, saved_query_path
+from bench.workload import bound_queries
+from parley.kg.store import open_read_only
+
+RESULTS = machine.REPO / "bench" / "results"
+CONNECTIONS = (1, 32)
+# Row cap far above any answer here, so that kg serve returns (and serialises) every row,
+# as the peers do.
+KG_SERVE_OPTIONS = ["--row-cap", "10000000"]
+
+
+def build_store(corpus: Path, store: Path) -> Path:
+    if not store.exists():
+        subprocess.run([str(machine.VENV_BIN / "kg"), "build", "--corpus", str(corpus),
+                        "--store", str(store)], check=True, capture_output=True)
+    return store
+
+
+def dump(store: Path, target: Path) -> Path:
+    subprocess.run([str(machine.VENV_BIN / "kg"), "export", "--store", str(store), "--format",
+                    "nquads", "--output", str(target)], check=True, capture_output=True)
+    return target
+
+
+def _load(endpoint, requests, connections, seconds, **options) -> dict:
+    try:
+        return run_wrk(endpoint.base_url, requests, connections=connections, seconds=seconds,
+                       headers={"Accept": endpoints.JSON_RESULTS, **options.pop("headers", {})},
+                       **options).as_dict()
+    except (RuntimeError, subprocess.TimeoutExpired) as error:
+        return {"error": str(error)}
+
+
+def measure_server(name: str, launch, queries, seconds: float, kg: bool,
+                   caching: bool = False) -> dict:
+    print(f"  {name} …", file=sys.stderr, flush=True)
+    result = {"rows": {}, "runs": {}}
+    try:
+        server = launch()
+        endpoint = server.__enter__()
+    except Exception as error:  # a peer that cannot start is a result, not a crash
+        return {"error": f"did not start: {error}"}
+    try:
+        for bound in queries:
+            try:
+                result["rows"][bound.id] = endpoint.rows(bound.sparql_with_values)
+            except Exception as error:
+                result["rows"][bound.id] = f"error: {error}"
+        for connections in CONNECTIONS:
+            for bound in queries:
+                sparql = endpoint.query_request(bound.sparql_with_values)
+                runs = result["runs"].setdefault(bound.id, {})
+                key = f"c{connections}"
+                runs.setdefault("sparql", {})[key] = _load(endpoint, [sparql], connections,
+                                                           seconds, bust=kg)
+                # What caching buys is measured under load only (32 connections).
+                if caching and connections == max(CONNECTIONS):
+                    api = f"GET {saved_query_path(bound)}"
+                    runs.setdefault("api_cached", {})[key] = _load(endpoint, [api], connections,
+                                                                   seconds)
+                    try:
+                        status, headers, _ = endpoint.fetch(saved_query_path(bound))
+                    except OSError as error:  # a timeout is a result of this query
+                        runs.setdefault("api_304", {})[key] = {"error": f"no ETag: {error}"}
+                        continue
+                    etag = headers.get("ETag")
+                    if status == 200 and etag:
+                        runs.setdefault("api_304", {})[key] = _load(
+                            endpoint, [api], connections, seconds,
+                            headers={"If-None-Match": etag})
+        if name.startswith("oxigraph serve (in memory)"):
+            ask = endpoint.query_request("ASK {}")
+            result["static"] = {f"c{c}": _load(endpoint, [ask], c, seconds) for c in CONNECTIONS}
+    finally:
+        server.__exit__(None, None, None)
+    return result
+
+
+def measure_graph(label: str, store: Path, queries, work: Path, seconds: float,
+                  skip: set[str]) -> dict:
+    nquads = dump(store, work / f"{label}.nq")
+    # name: (launch, is kg serve, also measure what HTTP caching buys)
+    servers = {
+        "kg serve (on disk)": (lambda: endpoints.kg_serve(store, work, KG_SERVE_OPTIONS),
+                               True, True),
+        "kg serve --in-memory": (lambda: endpoints.kg_serve(store, work,
+                                                            KG_SERVE_OPTIONS + ["--in-memory"]),
+                                 True, False),
+        "oxigraph serve (on disk)": (lambda: endpoints.oxigraph_on_disk(nquads, work),
+                                     False, False),
+        "oxigraph serve (in memory)": (lambda: endpoints.oxigraph_in_memory(nquads, work),
+                                       False, False),
+        "rdflib-endpoint": (lambda: endpoints.rdflib_endpoint(nquads, work), False, False),
+    }
+    out = {"triples": sum(1 for _ in open(nquads, "rb")), "seconds_per_run": seconds,
+           "queries": {b.id: b.values for b in queries}, "servers": {}}
+    for name, (launch, kg, caching) in servers.items():
+        if name in skip:
+            continue
+        out["servers"][name] = measure_server(name, launch, queries, seconds, kg, caching)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5, help="wrk duration per run")
+    parser.add_argument("--large", type=int, default=100_000,
+                        help="triples of the generated graph (0: article graph only)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--skip", action="append", default=[], help="server name to skip")
+    parser.add_argument("--skip-article", action="store_true")
+    parser.add_argument("--keep-others", action="store_true",
+                        help="keep the graphs not measured now from --out")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/parley-bench"))
+    parser.add_argument("--out", type=Path, default=RESULTS / "endpoint_throughput.json")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    result = {"machine_before": machine.describe(), "seconds_per_run": args.seconds,
+              "connections": CONNECTIONS, "kg_serve_options": KG_SERVE_OPTIONS, "graphs": {}}
+    if args.keep_others and args.out.is_file():
+        # Measuring only some graphs keeps the others of the last run.
+        result["graphs"] = json.loads(args.out.read_text())["graphs"]
+    graphs = [] if args.skip_article else [("article", build_article_store(args.work), True)]
+    if args.large:
+        corpus, manifest = corpus_for(args.large, args.seed, args.work)
+        store = build_store(corpus, args.work / f"endpoint-store-{args.large}-seed{args.seed}")
+        graphs.append((f"generated-{args.large // 1000}k", store, False))
+    for label, store, examples in graphs:
+        print(f"{label}:", file=sys.stderr, flush=True)
+        queries = bound_queries(open_read_only(store), use_examples=examples)
+        result["graphs"][label] = measure_graph(label, store, queries, args.work, args.seconds,
+                                                set(args.skip))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    result["machine_after"] = machine.describe()
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
