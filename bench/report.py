@@ -178,7 +178,8 @@ def query_section(data: dict) -> tuple[list[str], list[str]]:
              "each after 5 warm-up runs: through the library (`run_saved_query` on the "
              "read-only on-disk store, the answer serialised as SPARQL JSON; and, for "
              "reference, on an in-memory copy of it) and over HTTP on "
-             "one keep-alive connection to `kg serve` (defaults: on disk): the saved-query "
+             "one keep-alive connection to `kg serve` (defaults: the article graph is held "
+             "in memory, as every store of up to 500,000 quads): the saved-query "
              "API, whose answers the server caches after the first request, and the same "
              "query by the SPARQL protocol with a new comment each time, so that it is "
              f"evaluated every time. Target: < {target} ms.", ""]
@@ -293,8 +294,12 @@ def endpoint_section(data: dict) -> tuple[list[str], list[str]]:
             means = {name: _geomean([_rate(graph["servers"][name].get("runs", {}).get(q, {})
                                            .get("sparql", {}).get(key)) for q in graph["queries"]])
                      for name in present}
-            kg = means.get(KG_DISK)
-            if kg:
+            # Both ways kg serve can hold the store (the default picks memory for stores of
+            # up to 500,000 quads, disk beyond).
+            for mine in (KG_DISK, KG_MEMORY):
+                kg = means.get(mine)
+                if not kg:
+                    continue
                 parts = []
                 for peer, goal, wanted in ((OX_DISK, 1.0, "≥ 1×"), (OX_MEMORY, 0.5, "≥ 0.5×"),
                                            (RDFLIB, 10.0, "≥ 10×")):
@@ -303,7 +308,7 @@ def endpoint_section(data: dict) -> tuple[list[str], list[str]]:
                         parts.append(f"{ratio:.2f}× {peer} (target {wanted}: "
                                      f"{'met' if ratio >= goal else 'NOT met'})")
                 if parts:
-                    findings.append(f"{label}, {connections} connection(s): kg serve (on disk) "
+                    findings.append(f"{label}, {connections} connection(s): {mine} "
                                     "answers " + "; ".join(parts) + ".")
         caching_rows = []
         for query_id in graph["queries"]:
