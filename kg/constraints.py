@@ -10,6 +10,7 @@ from pyoxigraph import Literal, NamedNode, Store
 
 from .errors import KGError
 from .namespaces import ONTOLOGY_GRAPH, RDF, RDFS, SH, SHAPES_GRAPH, SOURCE_GRAPH_BASE, XSD
+from .rules import closure
 
 # What pySHACL does with inference="rdfs" over one source graph plus the ontology, done
 # here with SPARQL over the store: each source graph is validated in its own *view*, the
@@ -110,10 +111,10 @@ class Schema:
         self._supers, self._subprops = supers, subprops
 
     def superclasses(self, cls) -> set:
-        return _closure(cls, self._supers)
+        return closure(cls, self._supers)
 
     def subproperties(self, prop) -> set:
-        return _closure(prop, self._subprops)
+        return closure(prop, self._subprops)
 
     def entailing(self, cls: NamedNode) -> tuple[set, set, set]:
         """Classes, domain properties and range properties whose use makes a node a `cls`."""
@@ -132,15 +133,6 @@ class Schema:
             found.update(targets)
         return found
 
-
-def _closure(start, edges: dict) -> set:
-    seen, todo = {start}, [start]
-    while todo:
-        for nxt in edges.get(todo.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return seen
 
 
 def _values(terms) -> str:

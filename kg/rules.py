@@ -97,7 +97,7 @@ def compile_rules(store: Store, ontology: NamedNode = ONTOLOGY_GRAPH) -> Rules:
             rules.disjoint.update(frozenset(pair) for pair in itertools.combinations(members, 2))
     classes = set(direct) | {c for sups in direct.values() for c in sups}
     for cls in classes:
-        rules.supers[cls] = _closure(cls, direct)
+        rules.supers[cls] = closure(cls, direct)
 
     def named_classes(node) -> set:
         """The named classes every member of `node` belongs to (a union's common supers)."""
@@ -135,7 +135,7 @@ def compile_rules(store: Store, ontology: NamedNode = ONTOLOGY_GRAPH) -> Rules:
     # A domain or range of a property holds for its sub-properties too.
     for table in (rules.domains, rules.ranges):
         for prop, found in list(table.items()):
-            for sub in _closure(prop, subproperties) - {prop}:
+            for sub in closure(prop, subproperties) - {prop}:
                 table[sub] = table[sub] | found
     return rules
 
@@ -153,7 +153,8 @@ def _definition(one, items, node) -> tuple[list, list]:
     return named, existentials
 
 
-def _closure(start, edges: dict) -> set:
+def closure(start, edges: dict) -> set:
+    """Everything reachable from `start` along `edges` (start included): a hierarchy's closure."""
     seen, todo = {start}, [start]
     while todo:
         for nxt in edges.get(todo.pop(), ()):
