@@ -164,32 +164,29 @@ class Compiler:
                 + self.in_view(node, prop, value))
 
     def has_type(self, node: str, cls: NamedNode) -> str:
+        return " UNION ".join(self._typed(node, cls, self.in_view))
+
+    def _typed(self, node: str, cls: NamedNode, triple) -> list[str]:
+        """UNION branches that make `node` a `cls` under RDFS: typed with it or a subclass,
+        or the subject (object) of a property whose domain (range) entails it; `triple(s, p,
+        o)` writes one triple pattern in the graphs the caller looks at."""
         classes, by_domain, by_range = self.schema.entailing(cls)
         t, p, other = self.var("t"), self.var("p"), self.var("o")
-        branches = [f"{{ VALUES {t} {{ {_values(classes)} }} {self.in_view(node, 'a', t)} }}"]
+        branches = [f"{{ VALUES {t} {{ {_values(classes)} }} {triple(node, 'a', t)} }}"]
         if by_domain:
             branches.append(f"{{ VALUES {p} {{ {_values(by_domain)} }} "
-                            f"{self.in_view(node, p, other)} }}")
+                            f"{triple(node, p, other)} }}")
         if by_range:
             q = self.var("p")
             branches.append(f"{{ VALUES {q} {{ {_values(by_range)} }} "
-                            f"{self.in_view(other, q, node)} }}")
-        return " UNION ".join(branches)
+                            f"{triple(other, q, node)} }}")
+        return branches
 
     def focus(self, shape) -> str | None:
         """Binds `?g` (a source graph or the ontology) and `?this` to the shape's targets."""
         branches = []
         for cls in self.shapes.values(shape, SH + "targetClass"):
-            classes, by_domain, by_range = self.schema.entailing(cls)
-            t, p, o = self.var("t"), self.var("p"), self.var("o")
-            branches.append(f"{{ VALUES {t} {{ {_values(classes)} }} GRAPH ?g {{ ?this a {t} }} }}")
-            if by_domain:
-                branches.append(f"{{ VALUES {p} {{ {_values(by_domain)} }} "
-                                f"GRAPH ?g {{ ?this {p} {o} }} }}")
-            if by_range:
-                q = self.var("p")
-                branches.append(f"{{ VALUES {q} {{ {_values(by_range)} }} "
-                                f"GRAPH ?g {{ {o} {q} ?this }} }}")
+            branches += self._typed("?this", cls, lambda s, p, o: f"GRAPH ?g {{ {s} {p} {o} }}")
         for prop in self.shapes.values(shape, SH + "targetSubjectsOf"):
             p, o = self.var("p"), self.var("o")
             branches.append(f"{{ VALUES {p} {{ {_values(self.schema.subproperties(prop))} }} "
