@@ -7,6 +7,7 @@ cancel a query; a crash of the parser or engine also ends only this process.
 """
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
@@ -23,8 +24,10 @@ from pyoxigraph import (
     QueryBoolean,
     QueryResultsFormat,
     QuerySolutions,
+    QueryTriples,
     RdfFormat,
     Store,
+    parse,
     parse_query_results,
     serialize,
 )
@@ -45,8 +48,9 @@ def generation(path: str | os.PathLike) -> str:
     return f"{real}:{info.st_ino}:{info.st_mtime_ns}"
 
 
-def write_frame(fd: int, payload: bytes) -> None:
-    view = memoryview(_LENGTH.pack(len(payload)) + payload)
+def write_frame(fd: int, *payloads: bytes) -> None:
+    """Each payload as one length-prefixed frame, all in one write (one wake-up of the reader)."""
+    view = memoryview(b"".join(_LENGTH.pack(len(payload)) + payload for payload in payloads))
     while view:
         view = view[os.write(fd, view):]
 
@@ -71,7 +75,12 @@ def read_frame(fd: int, wait: Callable[[], None] | None = None) -> bytes:
 
 
 class StoreHolder:
-    """The open store and the build it came from; reopens a new build between queries."""
+    """The open store and the build it came from; a new build is opened beside it in the background.
+
+    Opening a build can take a while (copying a million quads into memory takes tens of
+    seconds), so a watcher thread prepares it while queries keep running on the old one,
+    and swaps it in when it is ready: no query waits for a reload.
+    """
 
     def __init__(self, path: str, in_memory: str, reload_interval: float):
         self.path = path
@@ -81,14 +90,16 @@ class StoreHolder:
         self.store: Store | None = None
         self.generation = ""
         self.problem = ""
-        self.checked = 0.0
-        self.refresh(force=True)
+        self._lock = threading.Lock()
+        self.refresh()
 
-    def refresh(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.checked < self.reload_interval:
-            return
-        self.checked = now
+    def current(self) -> tuple[Store | None, str, str]:
+        """The store to answer from, its build, and why there is none (if there is none)."""
+        with self._lock:
+            return self.store, self.generation, self.problem
+
+    def refresh(self) -> None:
+        """Open the build the path leads to now, unless it is the one already open."""
         current = generation(self.path)
         if current == self.generation and self.store is not None:
             return
@@ -99,9 +110,17 @@ class StoreHolder:
                 copy.bulk_extend(store)
                 store = copy
         except OSError as error:
-            self.problem = f"the graph store at {self.path} cannot be opened: {error}"
+            with self._lock:
+                self.problem = f"the graph store at {self.path} cannot be opened: {error}"
             return
-        self.store, self.generation, self.problem = store, current, ""
+        with self._lock:
+            self.store, self.generation, self.problem = store, current, ""
+
+    def watch(self) -> None:
+        """Follow new builds until the process ends (run in a daemon thread)."""
+        while True:
+            time.sleep(self.reload_interval)
+            self.refresh()
 
     def _copy_to_memory(self, store: Store) -> bool:
         if self.in_memory.startswith("auto:"):
@@ -112,11 +131,11 @@ class StoreHolder:
 
 
 def evaluate(holder: StoreHolder, request: dict) -> tuple[dict, bytes]:
-    holder.refresh()
-    if holder.store is None:
-        return {"ok": False, "error": "unavailable", "message": holder.problem}, b""
+    store, build, problem = holder.current()
+    if store is None:
+        return {"ok": False, "error": "unavailable", "message": problem}, b""
     if request["op"] == "statistics":
-        return {"ok": True, "generation": holder.generation}, json.dumps(statistics(holder.store)).encode()
+        return {"ok": True, "generation": build}, json.dumps(statistics(store)).encode()
     try:
         options: dict = {"base_iri": request["base"]}
         if request["default_graphs"] is not None:
@@ -125,7 +144,7 @@ def evaluate(holder: StoreHolder, request: dict) -> tuple[dict, bytes]:
             options["named_graphs"] = [NamedNode(iri) for iri in request["named_graphs"]]
         if request["union"]:
             options["use_default_graph_as_union"] = True
-        result = holder.store.query(request["query"], **options)
+        result = store.query(request["query"], **options)
         body, count, truncated = serialize_result(result, request["formats"], request["row_cap"])
     except (SyntaxError, ValueError) as error:
         # pyoxigraph raises ValueError for what the client wrote too: an invalid IRI
@@ -136,7 +155,7 @@ def evaluate(holder: StoreHolder, request: dict) -> tuple[dict, bytes]:
         return {"ok": False, "error": "evaluation", "message": str(error)}, b""
     return {
         "ok": True,
-        "generation": holder.generation,
+        "generation": build,
         "kind": _kind(result),
         "count": count,
         "truncated": truncated,
@@ -154,22 +173,67 @@ def serialize_result(result, formats: dict[str, str], row_cap: int) -> tuple[byt
     kind = _kind(result)
     if kind == "boolean":
         return result.serialize(format=getattr(QueryResultsFormat, formats["boolean"])), 1, False
-    rows = []
-    for row in result:
-        rows.append(row)
-        if len(rows) > row_cap:
-            break
-    truncated = len(rows) > row_cap
-    rows = rows[:row_cap]
-    if kind == "triples":
-        return serialize(rows, format=getattr(RdfFormat, formats["triples"])), len(rows), truncated
-    # pyoxigraph serializes only whole result sets, so the capped rows go back through its
-    # TSV parser (terms in TSV are exactly their str()) and out through its own writers.
-    names = [variable.value for variable in result.variables]
-    lines = ["\t".join(f"?{name}" for name in names)]
-    lines.extend("\t".join("" if row[name] is None else str(row[name]) for name in names) for row in rows)
-    capped = parse_query_results(("\n".join(lines) + "\n").encode(), format=QueryResultsFormat.TSV)
-    return capped.serialize(format=getattr(QueryResultsFormat, formats["solutions"])), len(rows), truncated
+    if kind == "solutions":
+        # pyoxigraph serializes only whole result sets. Its TSV writer puts one solution per
+        # line (it escapes newlines in terms), so the capped answer is the first lines of
+        # that, cut while pyoxigraph writes, and read back by its own parser.
+        lines, count, truncated = _first_lines(result, QueryResultsFormat.TSV, row_cap, header=1)
+        target = getattr(QueryResultsFormat, formats["solutions"])
+        if target == QueryResultsFormat.TSV and not truncated:
+            return lines, count, False
+        capped = parse_query_results(lines, format=QueryResultsFormat.TSV)
+        return capped.serialize(format=target), count, truncated
+    target = getattr(RdfFormat, formats["triples"])
+    if not isinstance(result, QueryTriples):  # triples parsed from a remote answer
+        rows = list(itertools.islice(result, row_cap + 1))
+        return serialize(rows[:row_cap], format=target), min(len(rows), row_cap), len(rows) > row_cap
+    # The same for triples, through N-Triples (one triple per line).
+    lines, count, truncated = _first_lines(result, RdfFormat.N_TRIPLES, row_cap, header=0)
+    if target == RdfFormat.N_TRIPLES and not truncated:
+        return lines, count, False
+    # Parsed N-Triples are quads in the default graph, which every RDF format can write.
+    return serialize(parse(lines, format=RdfFormat.N_TRIPLES), format=target), count, truncated
+
+
+class _EnoughLines(Exception):
+    pass
+
+
+class _LineCap(io.RawIOBase):
+    """A sink for pyoxigraph's writers that stops them once `limit` lines have been written."""
+
+    def __init__(self, limit: int):
+        self.chunks: list[bytes] = []
+        self.lines = 0
+        self.limit = limit
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk) -> int:
+        chunk = bytes(chunk)
+        self.chunks.append(chunk)
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.limit:
+            raise _EnoughLines()
+        return len(chunk)
+
+
+def _first_lines(result, format, row_cap: int, header: int) -> tuple[bytes, int, bool]:
+    """`result` written in a line-per-row `format`: its first `header` + `row_cap` lines,
+    how many rows they hold, and whether more rows followed."""
+    sink = _LineCap(header + row_cap)
+    try:
+        result.serialize(sink, format=format)
+    except _EnoughLines:
+        pass
+    text = b"".join(sink.chunks)
+    if sink.lines <= header + row_cap:
+        return text, max(sink.lines - header, 0), False
+    end = -1
+    for _ in range(header + row_cap):
+        end = text.index(b"\n", end + 1)
+    return text[:end + 1], row_cap, True
 
 
 _STATISTICS = """
@@ -213,13 +277,27 @@ def void_statistics(select: Callable[[str, bool], Iterable]) -> dict:
     return {"default": default, "graphs": graphs}
 
 
-def serve(path: str, in_memory: str, reload_interval: float) -> None:
+def _address_space() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * resource.getpagesize()
+
+
+def serve(path: str, in_memory: str, memory_limit: int, reload_interval: float) -> None:
     requests_fd, replies_fd = os.dup(0), os.dup(1)
     # Anything the engine prints must not corrupt the frames: stdout goes to stderr.
     os.dup2(2, 1)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
+    before = _address_space()
     holder = StoreHolder(path, in_memory, reload_interval)
+    if memory_limit > 0:
+        # The limit is what a query may take beyond the open store; room for a second copy
+        # of an in-memory store lets the watcher load the next build beside this one.
+        loaded = _address_space()
+        limit = loaded + max(loaded - before, 0) + memory_limit
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    threading.stack_size(0)  # the watcher needs no parser-sized stack (it counts against RLIMIT_AS)
+    threading.Thread(target=holder.watch, daemon=True).start()
     write_frame(replies_fd, json.dumps({"ok": not holder.problem, "message": holder.problem}).encode())
     while True:
         try:
@@ -230,8 +308,7 @@ def serve(path: str, in_memory: str, reload_interval: float) -> None:
             header, body = evaluate(holder, request)
         except Exception as error:  # a bug here must reach the worker's log as a 500, not kill us
             header, body = {"ok": False, "error": "internal", "message": repr(error)}, b""
-        write_frame(replies_fd, json.dumps(header).encode())
-        write_frame(replies_fd, body)
+        write_frame(replies_fd, json.dumps(header).encode(), body)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -247,11 +324,9 @@ def _exit_with_parent(parent: int) -> None:
 def main(argv: list[str]) -> None:
     path, in_memory, memory_limit, reload_interval = argv
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    if int(memory_limit) > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (int(memory_limit), int(memory_limit)))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the parent decides
     threading.stack_size(_STACK_BYTES)
-    worker = threading.Thread(target=serve, args=(path, in_memory, float(reload_interval)))
+    worker = threading.Thread(target=serve, args=(path, in_memory, int(memory_limit), float(reload_interval)))
     worker.start()
     worker.join()
 

@@ -173,8 +173,8 @@ class ExecutorPool:
             self._restart(executor)
             limit = self.settings.executor_memory / 2**30
             raise ResourcesExhausted(
-                f"the query needed more than the query engine's memory ({limit:g} GiB) or stack and was "
-                "stopped; narrow it or ask for less"
+                f"the query needed more memory than an executor may use beyond the store ({limit:g} GiB), "
+                "or more stack, and was stopped; narrow it or ask for less"
             ) from None
         except BaseException:
             self._restart(executor)  # its pipe state is unknown now

@@ -17,11 +17,13 @@ from parley.server.errors import MalformedQuery, QueryRefused, ReadOnly
 _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 _PN_LOCAL_ESC = r"\\[_~.\-!$&'()*+,;=/?#@%]"
 _NAME = r"[^\W\d]|_"  # a letter or underscore, any script
+# Whitespace and comments before a token are skipped inside the same match (atomically:
+# a comment is never re-read as code); `end` matches what trails the last token.
 _TOKENS = re.compile(
     rf"""
-    (?P<ws>[ \t\r\n]+)
-  | (?P<comment>\#[^\r\n]*)
-  | (?P<string>\"\"\"(?:(?:\"|\"\")?(?:[^\"\\]|\\.))*\"\"\"
+    (?>(?:[ \t\r\n]+|\#[^\r\n]*)*)
+    (?:
+    (?P<string>\"\"\"(?:(?:\"|\"\")?(?:[^\"\\]|\\.))*\"\"\"
              | '''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
              | \"(?:[^\"\\\r\n]|\\.)*\"
              | '(?:[^'\\\r\n]|\\.)*')
@@ -33,7 +35,9 @@ _TOKENS = re.compile(
   | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*(?:--[A-Za-z]+)?)
   | (?P<punct><<|>>|<=|>=|!=|&&|\|\||\^\^|[{{}}()\[\],;.*/|^!=<>+\-~])
   | (?P<quote>[\"'])
+  | (?P<end>\Z)
   | (?P<other>.)
+    )
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -142,19 +146,24 @@ class _Tokens:
     def __init__(self, scan: _Scanner):
         self.scan = scan
         self.seen: list[tuple[str, str, int]] = []
-        self.source = _TOKENS.finditer(scan.text)
+        self._more = self._significant()
+
+    def _significant(self):
+        for match in _TOKENS.finditer(self.scan.text):
+            kind = match.lastgroup
+            if kind == "end":
+                return
+            if kind == "quote":
+                raise MalformedQuery(f"unterminated string starting at {self.scan.where(match.start(kind))}")
+            yield kind, match.group(kind), match.start(kind)
 
     def has(self, index: int) -> bool:
-        while len(self.seen) <= index:
-            match = next(self.source, None)
-            if match is None:
+        seen = self.seen
+        while len(seen) <= index:
+            token = next(self._more, None)
+            if token is None:
                 return False
-            kind = match.lastgroup
-            if kind in ("ws", "comment"):
-                continue
-            if kind == "quote":
-                raise MalformedQuery(f"unterminated string starting at {self.scan.where(match.start())}")
-            self.seen.append((kind, match.group(), match.start()))
+            seen.append(token)
         return True
 
     def __getitem__(self, index: int) -> tuple[str, str, int]:
@@ -163,9 +172,9 @@ class _Tokens:
         return self.seen[index]
 
     def __iter__(self):
-        index = 0
-        while self.has(index):
-            yield self.seen[index]
+        seen, index = self.seen, 0
+        while index < len(seen) or self.has(index):
+            yield seen[index]
             index += 1
 
 

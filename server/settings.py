@@ -40,7 +40,7 @@ class ServerSettings:
     in_memory_max_quads: int = 500_000
     max_depth: int = 256  # bracket nesting refused before parsing (the parser crashes near 2,200)
     cache_bytes: int = 64 * 2**20  # per worker LRU of serialized answers; 0 disables it
-    executor_memory: int = 2 * 2**30  # address-space limit of each executor (RLIMIT_AS)
+    executor_memory: int = 2 * 2**30  # address space an executor may add beyond its open store (RLIMIT_AS)
     reload_interval: float = 1.0  # seconds between checks of realpath(store)
     corpus: Path = field(default_factory=packaged_corpus)  # its sources/ hold the texts the source view shows
     queries: Path | None = None  # folder of saved queries (*.rq); None: the packaged queries/
