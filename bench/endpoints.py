@@ -138,9 +138,28 @@ def rdflib_endpoint(dataset: Path, work: Path):
                     port, "/", work / "rdflib-endpoint.log")
 
 
-def kg_serve(store: Path, work: Path, extra: list[str] | None = None):
-    """Parley's endpoint, run as its users run it: `kg serve --store DIR`."""
+@contextmanager
+def kg_serve(store: Path, work: Path, extra: list[str] | None = None, executors: int = 4):
+    """Parley's endpoint, run as its users run it: `kg serve --store DIR`.
+
+    Its executors answer from disk at once and from memory once their copy is made (their
+    log says when); measuring starts when all `executors` have settled either way.
+    """
     port = free_port()
-    return _process("kg serve", [str(machine.VENV_BIN / "kg"), "serve", "--store", str(store),
-                                 "--host", "127.0.0.1", "--port", str(port), *(extra or [])],
-                    port, "/sparql", work / "kg-serve.log")
+    log = work / "kg-serve.log"
+    with _process("kg serve", [str(machine.VENV_BIN / "kg"), "serve", "--store", str(store),
+                               "--host", "127.0.0.1", "--port", str(port), *(extra or [])],
+                  port, "/sparql", log) as endpoint:
+        _wait_settled(log, executors)
+        yield endpoint
+
+
+def _wait_settled(log: Path, executors: int) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if text.count("opened on disk") >= executors and \
+                text.count("held in memory") >= text.count("; copying its"):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"kg serve's executors did not settle within {READY_TIMEOUT} s")

@@ -76,3 +76,53 @@ def test_a_select_without_variables(store):
     body, count, truncated = serialize_result(store.query("SELECT * {}"), _formats("JSON"), row_cap=5)
     assert (count, truncated) == (1, False)
     assert body == store.query("SELECT * {}").serialize(format=QueryResultsFormat.JSON)
+
+
+def _link(link, target):
+    staging = link.with_name(link.name + ".new")
+    staging.symlink_to(target)
+    staging.replace(link)
+
+
+def _answers_from_memory(store: Store) -> bool:
+    # A read-only on-disk store refuses writes; the in-memory copy takes them.
+    probe = Quad(NamedNode(EX + "probe"), NamedNode(EX + "p"), Literal("x"))
+    try:
+        store.add(probe)
+    except RuntimeError:  # "Transaction are only possible on read-write instances"
+        return False
+    store.remove(probe)
+    return True
+
+
+def test_a_build_answers_from_disk_at_once_and_from_memory_once_copied(tmp_path):
+    from serving import make_store
+
+    from parley.server.evaluation import StoreHolder
+
+    link = tmp_path / "store"
+    link.symlink_to(make_store(tmp_path / "builds" / "1", actors=5))
+    holder = StoreHolder(str(link), "auto:1000", reload_interval=1.0)
+    store, first, _ = holder.current()
+    assert not _answers_from_memory(store) and len(store) == 15
+    holder.refresh()  # what the watcher thread does
+    store, build, _ = holder.current()
+    assert build == first and _answers_from_memory(store) and len(store) == 15
+
+    _link(link, make_store(tmp_path / "builds" / "2", actors=7))
+    holder.refresh()
+    store, second, _ = holder.current()
+    assert second != first and len(store) == 19 and _answers_from_memory(store)
+
+
+def test_a_store_above_the_automatic_limit_stays_on_disk(tmp_path):
+    from serving import make_store
+
+    from parley.server.evaluation import StoreHolder
+
+    link = tmp_path / "store"
+    link.symlink_to(make_store(tmp_path / "builds" / "1", actors=5))
+    holder = StoreHolder(str(link), "auto:14", reload_interval=1.0)
+    holder.refresh()
+    store, _, _ = holder.current()
+    assert not _answers_from_memory(store) and holder.copy_bytes == 0
