@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.endpoint_throughput --seconds 5
 
 One run, same machine, same data: the article graph (the packaged corpus, built by
-`kg build`) and a generated graph of ~100k triples (bench/generate_corpus.py, built the
-same way). The peers serve an N-Quads dump of the very store `kg serve` serves (inferred
+`kg build`) and generated graphs of ~100k and ~1M triples (bench/generate_corpus.py, built
+the same way; `--large` picks the sizes). rdflib-endpoint is measured up to 200,000
+triples (`--rdflib-up-to`). The peers serve an N-Quads dump of the very store `kg serve` serves (inferred
 and build graphs included) with a union default graph, as Parley's endpoint has.
 
 For each saved query (parameters from its header's example; on the generated graph the
@@ -40,6 +41,15 @@ CONNECTIONS = (1, 32)
 # Row cap far above any answer here, so that kg serve returns (and serialises) every row,
 # as the peers do.
 KG_SERVE_OPTIONS = ["--row-cap", "10000000"]
+
+
+# rdflib-endpoint parses the whole dump into rdflib and answers the heavier saved queries
+# in seconds each at 100k; at 1M it would spend the run loading and time out.
+RDFLIB_UP_TO = 200_000
+
+
+def _source_triples(label: str) -> int:
+    return int(label.removeprefix("generated-").removesuffix("k")) * 1000
 
 
 def build_store(corpus: Path, store: Path) -> Path:
@@ -110,7 +120,7 @@ def measure_server(name: str, launch, queries, seconds: float, kg: bool,
 
 
 def measure_graph(label: str, store: Path, queries, work: Path, seconds: float,
-                  skip: set[str]) -> dict:
+                  skip: dict[str, str]) -> dict:
     nquads = dump(store, work / f"{label}.nq")
     # name: (launch, is kg serve, also measure what HTTP caching buys)
     servers = {
@@ -131,6 +141,7 @@ def measure_graph(label: str, store: Path, queries, work: Path, seconds: float,
            "queries": {b.id: b.values for b in queries}, "servers": {}}
     for name, (launch, kg, caching) in servers.items():
         if name in skip:
+            out.setdefault("not_measured", {})[name] = skip[name]
             continue
         out["servers"][name] = measure_server(name, launch, queries, seconds, kg, caching)
     return out
@@ -139,8 +150,10 @@ def measure_graph(label: str, store: Path, queries, work: Path, seconds: float,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5, help="wrk duration per run")
-    parser.add_argument("--large", type=int, default=100_000,
-                        help="triples of the generated graph (0: article graph only)")
+    parser.add_argument("--large", type=int, nargs="*", default=[100_000, 1_000_000],
+                        help="triples of each generated graph (none, or 0: article graph only)")
+    parser.add_argument("--rdflib-up-to", type=int, default=RDFLIB_UP_TO,
+                        help="measure rdflib-endpoint on graphs of at most this many triples")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--skip", action="append", default=[], help="server name to skip")
     parser.add_argument("--skip-article", action="store_true")
@@ -156,15 +169,19 @@ def main(argv: list[str] | None = None) -> int:
         # Measuring only some graphs keeps the others of the last run.
         result["graphs"] = json.loads(args.out.read_text())["graphs"]
     graphs = [] if args.skip_article else [("article", build_article_store(args.work), True)]
-    if args.large:
-        corpus, manifest = corpus_for(args.large, args.seed, args.work)
-        store = build_store(corpus, args.work / f"endpoint-store-{args.large}-seed{args.seed}")
-        graphs.append((f"generated-{args.large // 1000}k", store, False))
+    for size in (size for size in args.large if size):
+        corpus, manifest = corpus_for(size, args.seed, args.work)
+        store = build_store(corpus, args.work / f"endpoint-store-{size}-seed{args.seed}")
+        graphs.append((f"generated-{size // 1000}k", store, False))
     for label, store, examples in graphs:
         print(f"{label}:", file=sys.stderr, flush=True)
         queries = bound_queries(open_read_only(store), use_examples=examples)
+        skip = dict.fromkeys(args.skip, "skipped with --skip")
+        if not examples and _source_triples(label) > args.rdflib_up_to:
+            skip["rdflib-endpoint"] = (f"not run above {args.rdflib_up_to:,} triples "
+                                       "(--rdflib-up-to): it would spend the run loading")
         result["graphs"][label] = measure_graph(label, store, queries, args.work, args.seconds,
-                                                set(args.skip))
+                                                skip)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     result["machine_after"] = machine.describe()

@@ -254,7 +254,8 @@ def endpoint_section(data: dict) -> tuple[list[str], list[str]]:
         lines += [f"### {label} graph ({_n(graph['triples'])} quads, {seconds:g} s per run)", ""]
         for name in servers:
             if name not in graph["servers"]:
-                lines.append(f"- {name}: not measured in this run")
+                why = graph.get("not_measured", {}).get(name, "")
+                lines.append(f"- {name}: not measured in this run" + (f" ({why})" if why else ""))
         for name in present:
             if "error" in graph["servers"][name]:
                 lines.append(f"- {name}: {graph['servers'][name]['error']}")

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         ["bench.build_scale", "--sizes", *sizes, "--timeout", str(args.timeout)],
         ["bench.query_latency", "--runs", "20" if args.quick else "200"],
         ["bench.endpoint_throughput", "--seconds", "1" if args.quick else "5",
-         "--large", sizes[-2] if args.quick else "100000"],
+         "--large", *([sizes[-2]] if args.quick else ["100000", "1000000"])],
     ]
     for step in steps:
         print(f"== {' '.join(step)} (load {machine.load()})", file=sys.stderr, flush=True)
