@@ -150,16 +150,16 @@ def kg_serve(store: Path, work: Path, extra: list[str] | None = None, executors:
     with _process("kg serve", [str(machine.VENV_BIN / "kg"), "serve", "--store", str(store),
                                "--host", "127.0.0.1", "--port", str(port), *(extra or [])],
                   port, "/sparql", log) as endpoint:
-        _wait_settled(log, executors)
+        _wait_settled(log, executors, copies="--on-disk" not in (extra or []))
         yield endpoint
 
 
-def _wait_settled(log: Path, executors: int) -> None:
+def _wait_settled(log: Path, executors: int, copies: bool) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         text = log.read_text(errors="replace")
-        if text.count("opened on disk") >= executors and \
-                text.count("held in memory") >= text.count("; copying its"):
+        settled = text.count("held in memory") + text.count("above the in-memory limit")
+        if text.count("opened on disk") >= executors and (not copies or settled >= executors):
             return
         time.sleep(0.5)
     raise RuntimeError(f"kg serve's executors did not settle within {READY_TIMEOUT} s")

@@ -38,7 +38,7 @@ from parley.server.settings import load_settings
 @click.option("--no-federation", is_flag=True, help="refuse every SERVICE call")
 @click.option("--in-memory/--on-disk", "in_memory", default=None,
               help="executors copy the store into memory (faster) or read it on disk "
-                   "(default: in memory when the store holds at most 500,000 quads, "
+                   "(default: in memory when the store holds at most 2,000,000 quads, "
                    "$PARLEY_IN_MEMORY_MAX_QUADS)")
 @click.option("--backend", default=None, metavar="URL",
               help="answer from this remote SPARQL 1.1 query endpoint instead of the store")

@@ -125,4 +125,4 @@ def test_a_store_above_the_automatic_limit_stays_on_disk(tmp_path):
     holder = StoreHolder(str(link), "auto:14", reload_interval=1.0)
     holder.refresh()
     store, _, _ = holder.current()
-    assert not _answers_from_memory(store) and holder.copy_bytes == 0
+    assert not _answers_from_memory(store) and holder.to_copy is None
