@@ -6,7 +6,8 @@ One run, same machine, same data: the article graph (the packaged corpus, built 
 `kg build`) and generated graphs of ~100k and ~1M triples (bench/generate_corpus.py, built
 the same way; `--large` picks the sizes). rdflib-endpoint is measured up to 200,000
 triples (`--rdflib-up-to`). The peers serve an N-Quads dump of the very store `kg serve` serves (inferred
-and build graphs included) with a union default graph, as Parley's endpoint has.
+and build graphs included, and the default graph the build derives: the union of the
+named graphs, as a set), so every server answers over the same default graph.
 
 For each saved query (parameters from its header's example; on the generated graph the
 busiest node of the kind, see bench/workload.py) and 1 and 32 connections, wrk measures
@@ -34,6 +35,7 @@ from bench.build_scale import corpus_for
 from bench.load import run_wrk
 from bench.query_latency import build_article_store, saved_query_path
 from bench.workload import bound_queries
+from parley.kg.querying import needs_union_view
 from parley.kg.store import open_read_only
 
 RESULTS = machine.REPO / "bench" / "results"
@@ -122,6 +124,9 @@ def measure_server(name: str, launch, queries, seconds: float, kg: bool,
 def measure_graph(label: str, store: Path, queries, work: Path, seconds: float,
                   skip: dict[str, str]) -> dict:
     nquads = dump(store, work / f"{label}.nq")
+    # The peers get the same default graph as kg serve: the build's own (a set), or the
+    # union view for a store without one.
+    union = needs_union_view(open_read_only(store))
     # name: (launch, is kg serve, also measure what HTTP caching buys)
     servers = {
         # Forced both ways: the default holds stores of up to 2,000,000 quads in memory.
@@ -131,9 +136,9 @@ def measure_graph(label: str, store: Path, queries, work: Path, seconds: float,
         "kg serve --in-memory": (lambda: endpoints.kg_serve(store, work,
                                                             KG_SERVE_OPTIONS + ["--in-memory"]),
                                  True, False),
-        "oxigraph serve (on disk)": (lambda: endpoints.oxigraph_on_disk(nquads, work),
+        "oxigraph serve (on disk)": (lambda: endpoints.oxigraph_on_disk(nquads, work, union),
                                      False, False),
-        "oxigraph serve (in memory)": (lambda: endpoints.oxigraph_in_memory(nquads, work),
+        "oxigraph serve (in memory)": (lambda: endpoints.oxigraph_in_memory(nquads, work, union),
                                        False, False),
         "rdflib-endpoint": (lambda: endpoints.rdflib_endpoint(nquads, work), False, False),
     }

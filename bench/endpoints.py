@@ -94,7 +94,7 @@ def _wait_ready(endpoint: Endpoint, process: subprocess.Popen, log: Path) -> Non
     raise RuntimeError(f"{endpoint.name} did not answer within {READY_TIMEOUT} s")
 
 
-def oxigraph_on_disk(dataset: Path, work: Path):
+def oxigraph_on_disk(dataset: Path, work: Path, union: bool = False):
     """`oxigraph serve --location`, the store loaded beforehand with `oxigraph load`."""
     location = work / "oxigraph-store"
     shutil.rmtree(location, ignore_errors=True)
@@ -104,17 +104,17 @@ def oxigraph_on_disk(dataset: Path, work: Path):
     port = free_port()
     return _process("oxigraph serve (on disk)",
                     [oxigraph, "serve", "--location", str(location), "--bind",
-                     f"127.0.0.1:{port}", "--union-default-graph"],
+                     f"127.0.0.1:{port}", *_union_flag(union)],
                     port, "/query", work / "oxigraph-disk.log")
 
 
 @contextmanager
-def oxigraph_in_memory(dataset: Path, work: Path):
+def oxigraph_in_memory(dataset: Path, work: Path, union: bool = False):
     """`oxigraph serve` without a location, the dataset POSTed to its store service."""
     port = free_port()
     oxigraph = str(machine.VENV_BIN / "oxigraph")
     with _process("oxigraph serve (in memory)",
-                  [oxigraph, "serve", "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+                  [oxigraph, "serve", "--bind", f"127.0.0.1:{port}", *_union_flag(union)],
                   port, "/query", work / "oxigraph-memory.log") as endpoint:
         request = urllib.request.Request(f"{endpoint.base_url}/store", data=dataset.read_bytes(),
                                          method="POST",
@@ -123,6 +123,13 @@ def oxigraph_in_memory(dataset: Path, work: Path):
             if response.status not in (200, 201, 204):
                 raise RuntimeError(f"loading oxigraph in memory: HTTP {response.status}")
         yield endpoint
+
+
+def _union_flag(union: bool) -> list[str]:
+    # A Parley build's dump carries the union of its named graphs as the default graph (a
+    # set); oxigraph's --union-default-graph would add a bag union on top. Older dumps
+    # without a default graph need the flag to see the data.
+    return ["--union-default-graph"] if union else []
 
 
 def rdflib_endpoint(dataset: Path, work: Path):

@@ -168,6 +168,17 @@ def push(settings: PushSettings, *, session: RemoteSession | None = None,
             session.close()
 
 
+def _default_graph_has_own_triples(store: Store) -> bool:
+    """Whether the default graph holds more than the union of the named graphs a build derives.
+
+    The derived union needs no pushing: the remote store serves its own union of the
+    pushed graphs (oxigraph's --union-default-graph, Fuseki's unionDefaultGraph, ...).
+    """
+    if next(iter(store.quads_for_pattern(None, None, None, DefaultGraph())), None) is None:
+        return False
+    return bool(store.query("ASK { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }"))
+
+
 def select_graphs(store: Store, wanted: Sequence[str]) -> tuple[list[NamedNode], list[str]]:
     """The named graphs to push, sorted, and warnings about what will not be pushed."""
     present = sorted((g for g in store.named_graphs() if isinstance(g, NamedNode)),
@@ -177,7 +188,7 @@ def select_graphs(store: Store, wanted: Sequence[str]) -> tuple[list[NamedNode],
         if any(isinstance(g, BlankNode) for g in store.named_graphs()):
             warnings.append("graphs named by blank nodes are not pushed: a remote store "
                             "addresses graphs by IRI")
-        if next(iter(store.quads_for_pattern(None, None, None, DefaultGraph())), None):
+        if _default_graph_has_own_triples(store):
             warnings.append("the default graph is not pushed: remote stores often serve "
                             "their default graph as the union of all graphs; name it with "
                             "a graph IRI in the build to push it")

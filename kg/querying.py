@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from pyoxigraph import (BlankNode, Literal, NamedNode, QueryBoolean, QueryResultsFormat,
+from pyoxigraph import (BlankNode, DefaultGraph, Literal, NamedNode, QueryBoolean, QueryResultsFormat,
                         QuerySolutions, QueryTriples, Store, Variable)
 
 from parley.kg.catalog import Catalog, SavedQuery, load_catalog
@@ -107,11 +107,22 @@ def with_leading_values(text: str, bindings: Mapping[str, Term], what: str = "th
     raise QueryError(f"{what} has no group pattern to bind values in")
 
 
+def needs_union_view(store: Store) -> bool:
+    """Whether the default graph must be pyoxigraph's union view for queries to see the data.
+
+    A build writes the union of its named graphs into the default graph: a set, as
+    SPARQL's RDF merge is. pyoxigraph's own union view is a bag (a triple stated in k
+    graphs matches k times, and joins over shared nodes multiply), so it serves only
+    stores without a default graph: older builds and stores made by other tools.
+    """
+    return next(iter(store.quads_for_pattern(None, None, None, DefaultGraph())), None) is None
+
+
 def run_query(store: Store, text: str, *, bindings: Mapping[str, Term] | None = None
               ) -> QuerySolutions | QueryBoolean | QueryTriples:
     """Evaluate SPARQL over the union of the store's graphs, as the endpoint does."""
     try:
-        return store.query(text, use_default_graph_as_union=True,
+        return store.query(text, use_default_graph_as_union=needs_union_view(store),
                            substitutions=substitutions(bindings or {}))
     except SyntaxError as error:
         raise QueryError(f"the query cannot be parsed: {error}") from None

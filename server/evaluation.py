@@ -32,6 +32,8 @@ from pyoxigraph import (
     serialize,
 )
 
+from parley.kg.querying import needs_union_view
+
 _LENGTH = struct.Struct("!Q")
 # The parser and the engine recurse; a big stack moves the crash point far beyond what the
 # guard lets through (it only reserves address space: untouched pages cost nothing).
@@ -101,14 +103,15 @@ class StoreHolder:
         self.generation = ""
         self.problem = ""
         self.to_copy: Store | None = None  # the open on-disk build, until its copy is swapped in
+        self.union_view = True  # whether the default graph is pyoxigraph's union view (see kg.querying)
         self.largest_copy = 0  # quads of the largest copy made so far
         self._lock = threading.Lock()
         self._open(generation(path))
 
-    def current(self) -> tuple[Store | None, str, str]:
-        """The store to answer from, its build, and why there is none (if there is none)."""
+    def current(self) -> tuple[Store | None, str, str, bool]:
+        """The store to answer from, its build, why there is none, and whether it needs the union view."""
         with self._lock:
-            return self.store, self.generation, self.problem
+            return self.store, self.generation, self.problem, self.union_view
 
     def refresh(self) -> None:
         """Open the build the path leads to now if it is new, then copy it if it is to be copied."""
@@ -131,8 +134,10 @@ class StoreHolder:
             with self._lock:
                 self.problem = f"the graph store at {self.path} cannot be opened: {error}"
             return
+        union_view = needs_union_view(store)
         with self._lock:
             self.store, self.generation, self.problem = store, current, ""
+            self.union_view = union_view
             self.to_copy = store if self.in_memory != "0" else None
         _log(f"{os.path.realpath(self.path)} opened on disk")
 
@@ -165,18 +170,18 @@ def _log(message: str) -> None:
 
 
 def evaluate(holder: StoreHolder, request: dict) -> tuple[dict, bytes]:
-    store, build, problem = holder.current()
+    store, build, problem, union_view = holder.current()
     if store is None:
         return {"ok": False, "error": "unavailable", "message": problem}, b""
     if request["op"] == "statistics":
-        return {"ok": True, "generation": build}, json.dumps(statistics(store)).encode()
+        return {"ok": True, "generation": build}, json.dumps(statistics(store, union_view)).encode()
     try:
         options: dict = {"base_iri": request["base"]}
         if request["default_graphs"] is not None:
             options["default_graph"] = [NamedNode(iri) for iri in request["default_graphs"]]
         if request["named_graphs"] is not None:
             options["named_graphs"] = [NamedNode(iri) for iri in request["named_graphs"]]
-        if request["union"]:
+        if request["union"] and union_view:
             options["use_default_graph_as_union"] = True
         result = store.query(request["query"], **options)
         body, count, truncated = serialize_result(result, request["formats"], request["row_cap"])
@@ -288,9 +293,9 @@ _TOTAL_CLASSES = "SELECT (COUNT(DISTINCT ?c) AS ?classes) WHERE { ?s a ?c }"
 _NUMBERS = ("triples", "subjects", "properties", "objects")
 
 
-def statistics(store: Store) -> dict:
+def statistics(store: Store, union_view: bool) -> dict:
     """VoID numbers for the union default graph and for each named graph of `store`."""
-    return void_statistics(lambda query, union: store.query(query, use_default_graph_as_union=union))
+    return void_statistics(lambda query, union: store.query(query, use_default_graph_as_union=union and union_view))
 
 
 def void_statistics(select: Callable[[str, bool], Iterable]) -> dict:

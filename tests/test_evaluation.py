@@ -103,15 +103,15 @@ def test_a_build_answers_from_disk_at_once_and_from_memory_once_copied(tmp_path)
     link = tmp_path / "store"
     link.symlink_to(make_store(tmp_path / "builds" / "1", actors=5))
     holder = StoreHolder(str(link), "auto:1000", reload_interval=1.0)
-    store, first, _ = holder.current()
+    store, first, _, _ = holder.current()
     assert not _answers_from_memory(store) and len(store) == 15
     holder.refresh()  # what the watcher thread does
-    store, build, _ = holder.current()
+    store, build, _, _ = holder.current()
     assert build == first and _answers_from_memory(store) and len(store) == 15
 
     _link(link, make_store(tmp_path / "builds" / "2", actors=7))
     holder.refresh()
-    store, second, _ = holder.current()
+    store, second, _, _ = holder.current()
     assert second != first and len(store) == 19 and _answers_from_memory(store)
 
 
@@ -124,5 +124,34 @@ def test_a_store_above_the_automatic_limit_stays_on_disk(tmp_path):
     link.symlink_to(make_store(tmp_path / "builds" / "1", actors=5))
     holder = StoreHolder(str(link), "auto:14", reload_interval=1.0)
     holder.refresh()
-    store, _, _ = holder.current()
+    store, _, _, _ = holder.current()
     assert not _answers_from_memory(store) and holder.to_copy is None
+
+
+def _restated(materialised: bool) -> Store:
+    """One fact stated by two sources, as shared actors are across articles."""
+    store = Store()
+    fact = (NamedNode(EX + "israel"), NamedNode(EX + "partyTo"), NamedNode(EX + "talks"))
+    for source in ("a", "b"):
+        store.add(Quad(*fact, NamedNode(EX + "graph/" + source)))
+    if materialised:  # what a build writes
+        store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return store
+
+
+def test_the_default_graph_is_a_set_when_the_build_materialised_it():
+    from parley.kg.querying import needs_union_view, run_query
+
+    store = _restated(materialised=True)
+    assert not needs_union_view(store)
+    rows = list(run_query(store, f"SELECT ?s ?o WHERE {{ ?s <{EX}partyTo> ?o }} ORDER BY ?s"))
+    assert len(rows) == 1  # pyoxigraph's union view would give one row per stating graph
+
+
+def test_a_store_without_a_default_graph_is_read_through_the_union_view():
+    from parley.kg.querying import needs_union_view, run_query
+
+    store = _restated(materialised=False)
+    assert needs_union_view(store)
+    rows = list(run_query(store, f"SELECT DISTINCT ?s ?o WHERE {{ ?s <{EX}partyTo> ?o }} ORDER BY ?s"))
+    assert [row["o"] for row in rows] == [NamedNode(EX + "talks")]

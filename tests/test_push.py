@@ -440,3 +440,15 @@ def test_terminal_progress_writes_only_to_a_terminal(local, remote):
         f"[1/3] <{EMPTY.value}> 0 triples, 0 batches",
         f"[2/3] <{PEOPLE.value}> {PEOPLE_TRIPLES} triples, 9 batches",
         f"[3/3] <{SHAPES.value}> {SHAPES_TRIPLES} triples, {RESTRICTIONS + 1} batches"]
+
+
+def test_the_default_graph_a_build_derives_needs_no_warning(tmp_path):
+    from parley.kg.push import select_graphs
+
+    store = Store()
+    store.add(Quad(NamedNode(EX + "a"), NOTE, Literal("stated"), PEOPLE))
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")  # what a build writes
+    graphs, warnings = select_graphs(store, [])
+    assert (graphs, warnings) == ([PEOPLE], [])
+    store.add(Quad(NamedNode(EX + "b"), NOTE, Literal("only here"), DefaultGraph()))
+    assert any("default graph is not pushed" in w for w in select_graphs(store, [])[1])
