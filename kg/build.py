@@ -8,17 +8,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pyoxigraph import Store
+from pyoxigraph import NamedNode, Store
 
 from . import corpus as corpus_module
 from . import evidence, provenance, shapes, vocabulary
 from .corpus import Corpus
 from .errors import ValidationError
 from .linking import LinkReport, LinkSettings, run_link
-from .parsing import SourceMaps, load_files
+from .parsing import FileStream, SourceMaps
 from .reasoning import ReasoningReport, reason
 from .settings import BuildSettings
-from .store import build_lock, new_staging_dir, publish, remove_stale_staging
+from .store import (build_lock, load_staged, new_staging_dir, publish, remove_stale_staging,
+                    write_derived)
 from .wikidata import DEFAULT_ENDPOINT
 
 
@@ -56,14 +57,27 @@ class BuildReport:
 
 @dataclass
 class BuildContext:
-    """State the phases share; each phase reads what earlier ones left here."""
+    """State the phases share; each phase reads what earlier ones left here.
+
+    `store` is the store the phases work in. A build also has `staging`, the on-disk
+    store it will publish: parsing writes the files' quads there and keeps `store` an
+    in-memory copy when they fit (kg/store.py, load_staged). Phases after parsing add
+    graphs to `store` and never change the `parsed` ones; the commit copies what they
+    added to `staging`. `kg check` has no staging store and works in memory throughout.
+    """
 
     settings: BuildSettings
     store: Store
     report: BuildReport
+    staging: Store | None = None
     corpus: Corpus | None = None
     maps: SourceMaps | None = None
     quads: int = 0
+    parsed: set[NamedNode] = field(default_factory=set)
+
+    @property
+    def in_memory(self) -> bool:
+        return self.store is not self.staging
 
     @property
     def at_scale(self) -> bool:
@@ -94,9 +108,17 @@ def _discover(ctx: BuildContext):
 
 
 def _parse(ctx: BuildContext):
-    ctx.maps = load_files(ctx.store, ctx.corpus.rdf_files())
-    ctx.quads = len(ctx.store)
-    return {"files": len(ctx.maps.by_path), "quads": ctx.quads}
+    files = ctx.corpus.rdf_files()
+    stream = FileStream(files)
+    if ctx.staging is None:
+        ctx.store.bulk_extend(stream.quads())
+    else:
+        ctx.store = load_staged(stream.quads(), ctx.staging, ctx.settings.in_memory_up_to)
+    ctx.maps = stream.check()
+    ctx.parsed = {f.graph for f in files}
+    ctx.quads = stream.count
+    where = "quads in memory" if ctx.in_memory else "quads on disk"
+    return {"files": len(ctx.maps.by_path), where: ctx.quads}
 
 
 def _vocabulary(ctx: BuildContext):
@@ -164,12 +186,25 @@ def default_phases() -> list[Phase]:
             Phase("linking", _linking), Phase("provenance", _provenance)]
 
 
+def _commit(ctx: BuildContext):
+    """Make the staging store whole and compact; the caller closes and publishes it."""
+    written = write_derived(ctx.store, ctx.staging, ctx.parsed) if ctx.in_memory else 0
+    ctx.staging.flush()
+    # Several bulk loads leave overlapping files; one compaction makes reads of the
+    # served store faster than the few seconds it costs here.
+    ctx.staging.optimize()
+    return {"quads written": written} if ctx.in_memory else {}
+
+
 def run_phases(settings: BuildSettings, store: Store, phases: list[Phase] | None = None,
-               progress: Progress | None = None) -> BuildReport:
+               progress: Progress | None = None, staging: Store | None = None,
+               ) -> tuple[BuildReport, BuildContext]:
     phases = default_phases() if phases is None else phases
+    if staging is not None:
+        phases = phases + [Phase("commit", _commit)]
     progress = progress or Progress()
     report = BuildReport(started=datetime.now(timezone.utc))
-    ctx = BuildContext(settings, store, report)
+    ctx = BuildContext(settings, store, report, staging=staging)
     for index, phase in enumerate(phases, start=1):
         progress.phase_started(phase.name, index, len(phases))
         began = time.perf_counter()
@@ -177,13 +212,13 @@ def run_phases(settings: BuildSettings, store: Store, phases: list[Phase] | None
         timing = PhaseTiming(phase.name, time.perf_counter() - began, counts)
         report.phases.append(timing)
         progress.phase_finished(timing)
-    return report
+    return report, ctx
 
 
 def check(settings: BuildSettings, phases: list[Phase] | None = None,
           progress: Progress | None = None) -> BuildReport:
     """Validate and reason exactly as a build does, in memory; nothing is written."""
-    return run_phases(settings, Store(), phases, progress)
+    return run_phases(settings, Store(), phases, progress)[0]
 
 
 def build(settings: BuildSettings, phases: list[Phase] | None = None,
@@ -193,17 +228,12 @@ def build(settings: BuildSettings, phases: list[Phase] | None = None,
         remove_stale_staging(settings.store)
         staging = new_staging_dir(settings.store)
         try:
-            store = Store(str(staging))
-            report = run_phases(settings, store, phases, progress)
-            progress = progress or Progress()
-            progress.phase_started("commit", len(report.phases) + 1, len(report.phases) + 1)
-            began = time.perf_counter()
-            store.flush()
-            store.optimize()
-            del store  # closes RocksDB before the directory is renamed
+            # Opened before the work starts: parsing writes to it, and a store that cannot
+            # be created fails the build before minutes of work rather than after.
+            disk = Store(str(staging))
+            report, ctx = run_phases(settings, disk, phases, progress, staging=disk)
+            del ctx, disk  # closes RocksDB before the directory is renamed
             report.build_dir = publish(settings.store, staging, settings.keep_previous)
-            report.phases.append(PhaseTiming("commit", time.perf_counter() - began))
-            progress.phase_finished(report.phases[-1])
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

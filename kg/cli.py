@@ -19,7 +19,7 @@ from .push import TerminalProgress as PushProgress
 from .remote import AUTH_SCHEMES, PROTOCOLS, remote_settings
 from .exporting import FORMATS, export
 from .namespaces import shorten
-from .settings import build_settings, store_path
+from .settings import DEFAULT_IN_MEMORY_QUADS, build_settings, store_path
 from .stats import compute_stats, format_stats
 from .store import open_read_only
 
@@ -105,10 +105,15 @@ def cli():
 @store_option
 @_with(corpus_options)
 @_with(link_options)
-def build_command(store, corpus, ontology, online, wikidata_endpoint, review):
+@click.option("--in-memory-up-to", "in_memory_up_to", type=click.IntRange(min=0),
+              default=DEFAULT_IN_MEMORY_QUADS, show_default=True, metavar="QUADS",
+              help="work on an in-memory copy of the data up to this many quads (fast), on "
+                   "the disk store beyond (memory stays flat); 0: always on disk")
+def build_command(store, corpus, ontology, online, wikidata_endpoint, review, in_memory_up_to):
     """Parse, validate, reason and link the corpus; replace the store when all passed."""
     settings = build_settings(store=store, corpus=corpus, ontology=ontology, online=online,
-                              wikidata_endpoint=wikidata_endpoint, review=review)
+                              wikidata_endpoint=wikidata_endpoint, review=review,
+                              in_memory_up_to=in_memory_up_to)
     _build(settings)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,36 +125,54 @@ class SourceMaps:
         return (maps[-1].path if maps else None), None, None
 
 
+class FileStream:
+    """The quads of many Turtle files, each in its named graph, parsed as they are consumed.
+
+    A file with a syntax error is recorded and skipped, so that one pass reports every
+    syntax error with its `file:line:col`; `check()` raises them once the stream is used
+    up. The triples a broken file yielded before its error do no harm: the build then
+    fails and its staged store is deleted.
+    """
+
+    def __init__(self, files: list[RdfFile]):
+        self.files = files
+        self.maps = SourceMaps()
+        self.problems: list[DataError] = []
+        self.count = 0  # quads yielded, duplicates included
+
+    def quads(self) -> Iterator[Quad]:
+        for rdf_file in self.files:
+            graph = rdf_file.graph
+            try:
+                for triple in parse(path=rdf_file.path, format=RdfFormat.TURTLE):
+                    self.count += 1
+                    yield Quad(triple.subject, triple.predicate, triple.object, graph)
+            except SyntaxError as error:
+                self.problems.append(DataError(_syntax_message(error), path=rdf_file.path,
+                                               line=error.lineno, col=error.offset))
+                continue
+            except UnicodeDecodeError as error:
+                self.problems.append(DataError(f"not UTF-8: {error.reason}", path=rdf_file.path))
+                continue
+            self.maps.add(rdf_file, SourceMap.read(rdf_file.path))
+
+    def check(self) -> SourceMaps:
+        """The source maps of the files, or every syntax error found while streaming."""
+        if self.problems:
+            raise ValidationError("parse", self.problems)
+        return self.maps
+
+
 def load_files(store: Store, files: list[RdfFile]) -> SourceMaps:
     """Stream every file into its named graph in one bulk load; all syntax errors together.
 
     One `bulk_extend` over all files, not one `bulk_load` per file: on disk each bulk
     load writes and ingests its own RocksDB files, a fixed cost that made a corpus of
-    2,000 sources spend most of its build here. A file with a syntax error is recorded
-    and skipped; the triples it yielded before the error do no harm, since the build
-    then fails and the staged store is deleted.
+    2,000 sources spend most of its build here.
     """
-    maps, problems = SourceMaps(), []
-
-    def quads():
-        for rdf_file in files:
-            graph = rdf_file.graph
-            try:
-                for triple in parse(path=rdf_file.path, format=RdfFormat.TURTLE):
-                    yield Quad(triple.subject, triple.predicate, triple.object, graph)
-            except SyntaxError as error:
-                problems.append(DataError(_syntax_message(error), path=rdf_file.path,
-                                          line=error.lineno, col=error.offset))
-                continue
-            except UnicodeDecodeError as error:
-                problems.append(DataError(f"not UTF-8: {error.reason}", path=rdf_file.path))
-                continue
-            maps.add(rdf_file, SourceMap.read(rdf_file.path))
-
-    store.bulk_extend(quads())
-    if problems:
-        raise ValidationError("parse", problems)
-    return maps
+    stream = FileStream(files)
+    store.bulk_extend(stream.quads())
+    return stream.check()
 
 
 def _syntax_message(error: SyntaxError) -> str:

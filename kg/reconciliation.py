@@ -1,6 +1,7 @@
 """Reconciliation scoring: graph entities against Wikidata candidates by name, type and context."""
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -152,6 +153,12 @@ class LinkResult:
     warnings: list[str] = field(default_factory=list)
 
 
+# The offline linker scores every entity against every item of the extract, so the same
+# names and descriptions are normalised thousands of times; these pure functions are cached.
+_CACHED = functools.lru_cache(maxsize=1 << 16)
+
+
+@_CACHED
 def normalise(text: str) -> str:
     """Lowercase ASCII words: no diacritics, dots, possessives, dashes or "the"."""
     text = unicodedata.normalize("NFKD", text)
@@ -163,6 +170,7 @@ def normalise(text: str) -> str:
     return " ".join(words).replace("cease fire", "ceasefire")
 
 
+@_CACHED
 def tokens(text: str) -> frozenset[str]:
     return frozenset(w for w in normalise(text).split() if w not in STOPWORDS)
 
@@ -177,6 +185,7 @@ def name_similarity(a: str, b: str) -> float:
     return TOKEN_MATCH_FACTOR * 2 * len(ta & tb) / (len(ta) + len(tb))
 
 
+@_CACHED
 def candidate_kind(candidate: Candidate) -> str | None:
     """The candidate's kind from its P31 classes, else its description's head noun."""
     for cls in sorted(candidate.instance_of):
@@ -192,14 +201,22 @@ def candidate_kind(candidate: Candidate) -> str | None:
     return DESCRIPTION_KINDS[index][1]
 
 
-def ancestors(cls: str) -> set[str]:
+@_CACHED
+def ancestors(cls: str) -> frozenset[str]:
     seen, todo = set(), [cls]
     while todo:
         current = todo.pop()
         if current not in seen:
             seen.add(current)
             todo.extend(HIERARCHY.get(current, ()))
-    return seen
+    return frozenset(seen)
+
+
+@_CACHED
+def _candidate_context(candidate: Candidate) -> tuple[frozenset[str], frozenset[str]]:
+    """The years and the words of a candidate's names and description."""
+    text = " ".join((*candidate.names, candidate.description))
+    return frozenset(_YEAR.findall(text)), tokens(text)
 
 
 def type_relation(entity: Entity, kind: str | None) -> str:
@@ -234,11 +251,10 @@ def score(entity: Entity, candidate: Candidate) -> Score:
 
     if relation == "incompatible":
         return result(0.0, "type incompatible")
-    candidate_years = set(_YEAR.findall(" ".join((*candidate.names, candidate.description))))
+    candidate_years, context_words = _candidate_context(candidate)
     if is_event(entity) and entity.years and candidate_years and not entity.years & candidate_years:
         return result(0.0, "different year")
     wanted = tokens(entity_label)
-    context_words = tokens(" ".join((*candidate.names, candidate.description)))
     context = len(wanted & context_words) / len(wanted) if wanted else 0.0
     type_score = {"compatible": 1.0, "neutral": 0.5, "metonym": 0.5}[relation]
     value = NAME_WEIGHT * name + TYPE_WEIGHT * type_score + CONTEXT_WEIGHT * context

@@ -190,15 +190,21 @@ class Materialiser:
         self.store, self.rules = store, rules
         self.datatypes = ", ".join(f"<{d}>" for d in sorted(owl2_datatypes))
         self._graphs = itertools.count()
+        self._sizes: dict[NamedNode, int] = {}
 
     def _g(self) -> str:
         return f"?g{next(self._graphs)}"
 
     def _insert(self, template: str, where: str, graph: NamedNode = _WORK) -> int:
-        before = self._count(graph)
+        # Only the rules write these graphs: the size after one insert is the size before
+        # the next, which halves the counting (a full scan of the graph each time).
+        if graph not in self._sizes:
+            self._sizes[graph] = self._count(graph)
+        before = self._sizes[graph]
         self.store.update(f"INSERT {{ GRAPH {graph} {{ {template} }} }} WHERE {{ {where} "
                           f"FILTER NOT EXISTS {{ GRAPH {graph} {{ {template} }} }} }}")
-        return self._count(graph) - before
+        self._sizes[graph] = self._count(graph)
+        return self._sizes[graph] - before
 
     def _count(self, graph: NamedNode) -> int:
         row = next(iter(self.store.query(

@@ -12,6 +12,10 @@ ENV_STORE = "PARLEY_STORE"
 ENV_JAVA = "PARLEY_JAVA"
 ENV_WIKIDATA_ENDPOINT = "PARLEY_WIKIDATA_ENDPOINT"
 DEFAULT_STORE = Path("var/store")
+# A build works in memory up to this many quads, on disk beyond (kg/store.py, load_staged).
+# Measured at 1M triples: about 400 MiB for the store, 0.9 GiB peak for the whole build
+# (docs/scaling.md); 3M keeps a build near 2.5 GiB.
+DEFAULT_IN_MEMORY_QUADS = 3_000_000
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,9 @@ class BuildSettings:
     wikidata_endpoint: str | None = None
     # Where the linker writes candidates it could not decide; None writes nothing (kg check).
     review: Path | None = None
+    # Quads up to which the build works on an in-memory copy of the data (much faster);
+    # beyond, it works in the on-disk staging store. 0 always works on disk.
+    in_memory_up_to: int = DEFAULT_IN_MEMORY_QUADS
 
     @property
     def wikidata_cache(self) -> Path:
@@ -66,6 +73,7 @@ def build_settings(store: str | os.PathLike | None = None,
                    wikidata_endpoint: str | None = None,
                    review: str | os.PathLike | None = None,
                    write_review: bool = True,
+                   in_memory_up_to: int | None = None,
                    environ: Mapping[str, str] = os.environ) -> BuildSettings:
     """`review` defaults to `link-review.tsv` beside the store; `write_review=False` (kg
     check) writes none. A Wikidata endpoint (option or `$PARLEY_WIKIDATA_ENDPOINT`) implies
@@ -84,4 +92,5 @@ def build_settings(store: str | os.PathLike | None = None,
         online=online or endpoint is not None,
         wikidata_endpoint=endpoint,
         review=review_path if write_review else None,
+        in_memory_up_to=DEFAULT_IN_MEMORY_QUADS if in_memory_up_to is None else in_memory_up_to,
     )

@@ -1,15 +1,17 @@
-"""The on-disk store: staged builds, an atomic symlink swap, pruning, a build lock, readers."""
+"""The on-disk store: staged builds (worked on in memory), an atomic symlink swap, pruning,
+a build lock, readers."""
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pyoxigraph import Store
+from pyoxigraph import NamedNode, Quad, Store
 
 from .errors import StoreError
 
@@ -60,6 +62,60 @@ def new_staging_dir(store: Path) -> Path:
     path = builds_dir(store) / f"{STAGING_PREFIX}{stamp}-{os.getpid()}"
     path.mkdir(parents=True)
     return path
+
+
+# Quads per `bulk_extend` into the staging store. Each call writes and ingests its own
+# RocksDB files (a fixed cost of about 0.2 s), and the bulk loader's buffers grow with the
+# batch: 250,000 keeps both small (at 1M triples, peak memory 750 MiB instead of 1.3 GiB
+# for one call over everything, in the same time).
+STAGING_BATCH = 250_000
+
+
+def load_staged(quads: Iterable[Quad], staging: Store, in_memory_up_to: int) -> Store:
+    """Write the parsed quads to the staging store, and keep a copy in memory while they fit.
+
+    Returns the store the build works in. The phases after parsing are SPARQL joins,
+    10–16 times faster in memory than in RocksDB, and they drop scratch graphs, which
+    RocksDB does quad by quad; so they work on the copy, and only the graphs they add are
+    written to disk at the end (`write_derived`). Writing the parsed quads to disk here,
+    from the one parse, is the same work as a plain bulk load, which no build can avoid.
+    Past `in_memory_up_to` quads the copy is dropped and the build works on disk: slower,
+    but its memory no longer grows with the corpus.
+    """
+    memory: Store | None = Store() if in_memory_up_to > 0 else None
+    held = 0
+    stream = iter(quads)
+    while batch := list(itertools.islice(stream, STAGING_BATCH)):
+        staging.bulk_extend(batch)
+        if memory is not None:
+            held += len(batch)
+            if held > in_memory_up_to:
+                memory = None
+            else:
+                memory.bulk_extend(batch)
+    return staging if memory is None else memory
+
+
+def write_derived(working: Store, staging: Store, parsed: set[NamedNode]) -> int:
+    """Copy the graphs the phases added in memory (all but the `parsed` ones) to disk.
+
+    The phases after parsing only add graphs (entailments, links, the build's provenance),
+    never change a parsed one, so this and the parse's writes make the whole dataset.
+    """
+    derived = [g for g in working.named_graphs() if g not in parsed]
+    counted = 0
+
+    def quads():
+        nonlocal counted
+        for graph in derived:
+            for quad in working.quads_for_pattern(None, None, None, graph):
+                counted += 1
+                yield quad
+
+    stream = quads()
+    while batch := list(itertools.islice(stream, STAGING_BATCH)):
+        staging.bulk_extend(batch)
+    return counted
 
 
 def publish(store: Path, staging: Path, keep_previous: int) -> Path:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from pyoxigraph import NamedNode, Variable
+import pytest
+from pyoxigraph import BlankNode, NamedNode, Variable
 
 from parley.kg.build import build, default_phases
 from parley.kg.namespaces import (BUILD_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PARLEY, PID,
@@ -154,3 +155,27 @@ def test_every_article_term_is_declared(article_store):
 
 def test_article_store_is_a_symlinked_build(article_store):
     assert os.path.islink(article_store)
+
+
+# Working in memory or on disk --------------------------------------------------------
+
+def _published(store) -> tuple[set[str], dict[str, int]]:
+    """The quads without blank nodes (whose labels differ between builds) outside the build
+    graph (whose times differ), and the size of every graph."""
+    quads = {str(q) for q in store if q.graph_name != BUILD_GRAPH
+             and not any(isinstance(t, BlankNode) for t in (q.subject, q.object))}
+    sizes = {row["g"].value: int(row["n"].value) for row in store.query(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+    return quads, sizes
+
+
+@pytest.mark.parametrize("in_memory_up_to", [0, 10])
+def test_a_build_on_disk_publishes_what_a_build_in_memory_does(tiny, in_memory_up_to):
+    in_memory = build(tiny)
+    assert "quads in memory" in in_memory.phases[1].counts
+    assert in_memory.phases[-1].counts["quads written"] > 0  # entailments, build graph
+    expected = _published(open_read_only(tiny.store))
+    on_disk = build(dataclasses.replace(tiny, in_memory_up_to=in_memory_up_to))
+    assert "quads on disk" in on_disk.phases[1].counts
+    assert _published(open_read_only(tiny.store)) == expected
+    assert len(expected[0]) > 50 and INFERRED_GRAPH.value in expected[1]
