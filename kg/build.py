@@ -18,8 +18,8 @@ from .linking import LinkReport, LinkSettings, run_link
 from .parsing import FileStream, SourceMaps
 from .reasoning import ReasoningReport, reason
 from .settings import BuildSettings
-from .store import (build_lock, load_staged, new_staging_dir, publish, remove_stale_staging,
-                    write_derived)
+from .store import (build_lock, fill_default_graph, load_staged, new_staging_dir, publish,
+                    remove_stale_staging, write_derived)
 from .wikidata import DEFAULT_ENDPOINT
 
 
@@ -178,12 +178,18 @@ def _provenance(ctx: BuildContext):
     return {"triples": written}
 
 
+def _union(ctx: BuildContext):
+    # Last, so that the default graph is the union of every graph the build wrote.
+    return {"triples": fill_default_graph(ctx.store)}
+
+
 def default_phases() -> list[Phase]:
     """The pipeline in order; each phase may rely on what the ones before it wrote."""
     return [Phase("discover", _discover), Phase("parse", _parse),
             Phase("vocabulary", _vocabulary), Phase("evidence", _evidence),
             Phase("shapes", _shapes), Phase("reasoning", _reasoning),
-            Phase("linking", _linking), Phase("provenance", _provenance)]
+            Phase("linking", _linking), Phase("provenance", _provenance),
+            Phase("union", _union)]
 
 
 def _commit(ctx: BuildContext):

@@ -11,7 +11,7 @@ from pyoxigraph import (BlankNode, DefaultGraph, Literal, NamedNode, QueryBoolea
 
 from parley.kg.catalog import Catalog, SavedQuery, load_catalog
 from parley.kg.errors import ParameterError, QueryError
-from parley.kg.namespaces import XSD
+from parley.kg.namespaces import BUILD_GRAPH, XSD
 from parley.kg.store import open_read_only
 
 Term = NamedNode | BlankNode | Literal
@@ -113,9 +113,11 @@ def needs_union_view(store: Store) -> bool:
     A build writes the union of its named graphs into the default graph: a set, as
     SPARQL's RDF merge is. pyoxigraph's own union view is a bag (a triple stated in k
     graphs matches k times, and joins over shared nodes multiply), so it serves only
-    stores without a default graph: older builds and stores made by other tools.
+    stores that are not such builds: older builds (no default graph) and stores made by
+    other tools (no build graph), whatever their default graph holds.
     """
-    return next(iter(store.quads_for_pattern(None, None, None, DefaultGraph())), None) is None
+    built = store.contains_named_graph(BUILD_GRAPH)
+    return not (built and next(iter(store.quads_for_pattern(None, None, None, DefaultGraph())), None))
 
 
 def run_query(store: Store, text: str, *, bindings: Mapping[str, Term] | None = None

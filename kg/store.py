@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pyoxigraph import NamedNode, Quad, Store
+from pyoxigraph import DefaultGraph, NamedNode, Quad, Store
 
 from .errors import StoreError
 
@@ -96,13 +96,29 @@ def load_staged(quads: Iterable[Quad], staging: Store, in_memory_up_to: int) -> 
     return staging if memory is None else memory
 
 
+_UNION = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+_DEFAULT_GRAPH_SIZE = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+
+def fill_default_graph(store: Store) -> int:
+    """Write the union of the named graphs into the default graph; its size in triples.
+
+    That union is what the endpoint and the library query (docs/design.md): a set, as an
+    RDF merge is, where pyoxigraph's own union view would match a triple once per graph
+    that states it.
+    """
+    store.update(_UNION)
+    return int(next(iter(store.query(_DEFAULT_GRAPH_SIZE)))["n"].value)
+
+
 def write_derived(working: Store, staging: Store, parsed: set[NamedNode]) -> int:
     """Copy the graphs the phases added in memory (all but the `parsed` ones) to disk.
 
-    The phases after parsing only add graphs (entailments, links, the build's provenance),
-    never change a parsed one, so this and the parse's writes make the whole dataset.
+    The phases after parsing only add graphs (entailments, links, the build's provenance,
+    the default graph's union), never change a parsed one, so this and the parse's writes
+    make the whole dataset.
     """
-    derived = [g for g in working.named_graphs() if g not in parsed]
+    derived = [g for g in working.named_graphs() if g not in parsed] + [DefaultGraph()]
     counted = 0
 
     def quads():

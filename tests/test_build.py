@@ -5,7 +5,7 @@ import dataclasses
 import os
 
 import pytest
-from pyoxigraph import BlankNode, NamedNode, Variable
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Variable
 
 from parley.kg.build import build, default_phases
 from parley.kg.namespaces import (BUILD_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PARLEY, PID,
@@ -161,8 +161,11 @@ def test_article_store_is_a_symlinked_build(article_store):
 
 def _published(store) -> tuple[set[str], dict[str, int]]:
     """The quads without blank nodes (whose labels differ between builds) outside the build
-    graph (whose times differ), and the size of every graph."""
-    quads = {str(q) for q in store if q.graph_name != BUILD_GRAPH
+    graph (whose times differ) and the default graph (checked to be the named graphs' union),
+    and the size of every graph."""
+    named = {q.triple for q in store if q.graph_name != DefaultGraph()}
+    assert {q.triple for q in store.quads_for_pattern(None, None, None, DefaultGraph())} == named
+    quads = {str(q) for q in store if q.graph_name not in (BUILD_GRAPH, DefaultGraph())
              and not any(isinstance(t, BlankNode) for t in (q.subject, q.object))}
     sizes = {row["g"].value: int(row["n"].value) for row in store.query(
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
