@@ -1,6 +1,7 @@
 """Saved-query latency on the article graph: through the library and through `kg serve`.
 
     .venv/bin/python -m bench.query_latency --runs 200
+    .venv/bin/python -m bench.query_latency --store DIR --in-memory --runs 10   # a generated graph
 
 Builds the packaged article corpus with `kg build` into a fresh store, then times every
 saved query (parameters bound to the examples of its header): through the library
@@ -10,12 +11,19 @@ whose answers the server caches, and the SPARQL protocol with the values as a VA
 block and a new comment per request, so that every request is evaluated). Sequential requests, so these
 are latencies, not throughput (bench/endpoint_throughput.py does that).
 Results go to bench/results/query_latency.json.
+
+With `--store DIR` (a store built by `kg build --corpus` from bench/generate_corpus.py) it
+times the library path on that store only, with each IRI parameter bound to the busiest
+node of the graph (`bound_queries(use_examples=False)`), on disk (`--on-disk`, the
+default) or in an in-memory copy (`--in-memory`); results go to
+bench/results/query_latency-<store name>-<disk|memory>.json unless `--out` says otherwise.
 """
 from __future__ import annotations
 
 import argparse
 import http.client
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -48,12 +56,13 @@ def in_memory_copy(store: Store) -> Store:
     return copy
 
 
-def library_latencies(store_path: Path, runs: int, in_memory: bool = False) -> dict:
+def library_latencies(store_path: Path, runs: int, in_memory: bool = False,
+                      use_examples: bool = True) -> dict:
     store = open_read_only(store_path)
     if in_memory:
         store = in_memory_copy(store)
     results = {}
-    for bound in bound_queries(store):
+    for bound in bound_queries(store, use_examples=use_examples):
         def call(bound=bound):
             return serialize_results(run_saved_query(store, bound.query, bound.values), "json")
         rows = len(json.loads(call())["results"]["bindings"])
@@ -106,9 +115,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--work", type=Path, default=Path("/tmp/parley-bench"))
-    parser.add_argument("--out", type=Path, default=RESULTS / "query_latency.json")
+    parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="time this (generated) store instead of the article graph")
+    placement = parser.add_mutually_exclusive_group()
+    placement.add_argument("--in-memory", dest="in_memory", action="store_true")
+    placement.add_argument("--on-disk", dest="in_memory", action="store_false")
     args = parser.parse_args(argv)
+    if args.store is not None:
+        return _measure_store(args)
+    args.out = args.out or RESULTS / "query_latency.json"
     args.work.mkdir(parents=True, exist_ok=True)
     result = {"machine_before": machine.describe(), "runs": args.runs, "target_ms": TARGET_MS}
     store = build_article_store(args.work)
@@ -121,6 +138,21 @@ def main(argv: list[str] | None = None) -> int:
     result["machine_after"] = machine.describe()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def _measure_store(args) -> int:
+    """The library path on one given store: the numbers for a generated graph."""
+    store = Path(os.path.realpath(args.store))  # a build link: name the build measured
+    where = "memory" if args.in_memory else "disk"
+    out = args.out or RESULTS / f"query_latency-{args.store.name}-{where}.json"
+    result = {"machine_before": machine.describe(), "runs": args.runs, "target_ms": TARGET_MS,
+              "store": str(store), "placement": where,
+              "library": library_latencies(store, args.runs, in_memory=args.in_memory,
+                                           use_examples=False)}
+    result["machine_after"] = machine.describe()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 

@@ -18,6 +18,10 @@ ORDER BY DESC(COUNT(?position)) ?node LIMIT 1""",
     "resource": """PREFIX parley: <https://w3id.org/parley/ontology#>
 SELECT ?node WHERE { ?node parley:evidence ?span } GROUP BY ?node
 ORDER BY DESC(COUNT(?span)) ?node LIMIT 1""",
+    # the article's example track does not exist on a generated graph (0 rows, no work)
+    "track": """PREFIX parley: <https://w3id.org/parley/ontology#>
+SELECT ?node WHERE { ?issue parley:partOfTrack ?node } GROUP BY ?node
+ORDER BY DESC(COUNT(?issue)) ?node LIMIT 1""",
 }
 
 
