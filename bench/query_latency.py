@@ -17,6 +17,10 @@ times the library path on that store only, with each IRI parameter bound to the 
 node of the graph (`bound_queries(use_examples=False)`), on disk (`--on-disk`, the
 default) or in an in-memory copy (`--in-memory`); results go to
 bench/results/query_latency-<store name>-<disk|memory>.json unless `--out` says otherwise.
+There each query runs in a forked child process (sharing the in-memory copy, or opening
+the store read-only itself) under a watchdog: a call that takes longer than `--timeout`
+seconds (default 20) kills the child, the query is recorded as timed out
+(`{"timed_out": true, ...}`) and the run goes on with the next query.
 """
 from __future__ import annotations
 
@@ -24,9 +28,13 @@ import argparse
 import http.client
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
+import time
+import traceback
 import urllib.parse
 from pathlib import Path
 
@@ -39,6 +47,7 @@ from parley.kg.store import open_read_only
 
 RESULTS = machine.REPO / "bench" / "results"
 TARGET_MS = 50
+QUERY_TIMEOUT_S = 20
 
 
 def build_article_store(work: Path) -> Path:
@@ -57,18 +66,107 @@ def in_memory_copy(store: Store) -> Store:
 
 
 def library_latencies(store_path: Path, runs: int, in_memory: bool = False,
-                      use_examples: bool = True) -> dict:
+                      use_examples: bool = True, timeout_s: float | None = None) -> dict:
+    """Each saved query timed through the library; with `timeout_s`, each in a watched child."""
     store = open_read_only(store_path)
     if in_memory:
         store = in_memory_copy(store)
     results = {}
     for bound in bound_queries(store, use_examples=use_examples):
-        def call(bound=bound):
-            return serialize_results(run_saved_query(store, bound.query, bound.values), "json")
-        rows = len(json.loads(call())["results"]["bindings"])
-        results[bound.id] = {"rows": rows, "values": bound.values,
-                             **stats.time_calls(call, runs)}
+        if timeout_s is None:
+            results[bound.id] = _measure(store, bound, runs)
+        else:
+            # On disk the child opens its own read-only handle: a RocksDB handle is not
+            # shared across fork. In memory it reads the parent's copy (copy-on-write).
+            opener = (lambda: store) if in_memory else (lambda: open_read_only(store_path))
+            results[bound.id] = _watched(lambda bound=bound: _measure(opener(), bound, runs,
+                                                                      _tick), timeout_s)
+            print(f"{bound.id}: {_summary(results[bound.id])}", file=sys.stderr, flush=True)
     return results
+
+
+def _measure(store: Store, bound, runs: int, tick=None) -> dict:
+    def call():
+        answer = serialize_results(run_saved_query(store, bound.query, bound.values), "json")
+        if tick is not None:
+            tick()
+        return answer
+    rows = len(json.loads(call())["results"]["bindings"])
+    return {"rows": rows, "values": bound.values, **stats.time_calls(call, runs)}
+
+
+# The write end of the pipe to the watchdog, in a watched child; each finished call writes
+# a newline on it, which restarts the watchdog's clock.
+_TICKS: int | None = None
+
+
+def _tick() -> None:
+    os.write(_TICKS, b"\n")
+
+
+def _watched(measure, timeout_s: float) -> dict:
+    """measure() in a forked child; killed, and recorded as timed out, when one call runs
+    longer than `timeout_s` seconds. The child's result comes back as JSON on a pipe."""
+    global _TICKS
+    ticks_read, ticks_write = os.pipe()
+    result_read, result_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: measure, send the result, leave without running cleanups
+        os.close(ticks_read)
+        os.close(result_read)
+        status = 0
+        try:
+            _TICKS = ticks_write
+            try:
+                payload = json.dumps(measure())
+            except BaseException as error:  # noqa: BLE001 - reported to the parent
+                payload = json.dumps({"error": f"{type(error).__name__}: {error}",
+                                      "traceback": traceback.format_exc(limit=5)})
+                status = 1
+            os.close(ticks_write)  # the parent now reads the result to its end
+            with os.fdopen(result_write, "w") as out:
+                out.write(payload)
+        finally:
+            os._exit(status)
+    os.close(ticks_write)
+    os.close(result_write)
+    calls = 0
+    began = last = time.monotonic()
+    timed_out = False
+    try:
+        while True:
+            left = timeout_s - (time.monotonic() - last)
+            if left <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([ticks_read], [], [], left)
+            if not ready:
+                continue
+            data = os.read(ticks_read, 4096)
+            if not data:  # the child closed its end: it has finished
+                break
+            calls += data.count(b"\n")
+            last = time.monotonic()
+        if timed_out:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return {"timed_out": True, "timeout_s": timeout_s, "completed_calls": calls,
+                    "elapsed_s": round(time.monotonic() - began, 1)}
+        with os.fdopen(result_read, "r") as answer:
+            result_read = None
+            text = answer.read()
+        os.waitpid(pid, 0)
+        return json.loads(text) if text else {"error": "the measuring process died"}
+    finally:
+        os.close(ticks_read)
+        if result_read is not None:
+            os.close(result_read)
+
+
+def _summary(entry: dict) -> str:
+    if "p50_ms" in entry:
+        return f"{entry['rows']} rows, p50 {entry['p50_ms']:.1f} ms"
+    return "timed out" if entry.get("timed_out") else entry.get("error", "?")
 
 
 def http_latencies(endpoint: endpoints.Endpoint, runs: int, api_path) -> dict:
@@ -122,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     placement = parser.add_mutually_exclusive_group()
     placement.add_argument("--in-memory", dest="in_memory", action="store_true")
     placement.add_argument("--on-disk", dest="in_memory", action="store_false")
+    parser.add_argument("--timeout", type=float, default=QUERY_TIMEOUT_S,
+                        help="with --store: seconds one call of a query may take before the "
+                             "query is recorded as timed out (default %(default)s)")
     args = parser.parse_args(argv)
     if args.store is not None:
         return _measure_store(args)
@@ -147,9 +248,9 @@ def _measure_store(args) -> int:
     where = "memory" if args.in_memory else "disk"
     out = args.out or RESULTS / f"query_latency-{args.store.name}-{where}.json"
     result = {"machine_before": machine.describe(), "runs": args.runs, "target_ms": TARGET_MS,
-              "store": str(store), "placement": where,
+              "store": str(store), "placement": where, "timeout_s": args.timeout,
               "library": library_latencies(store, args.runs, in_memory=args.in_memory,
-                                           use_examples=False)}
+                                           use_examples=False, timeout_s=args.timeout)}
     result["machine_after"] = machine.describe()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
