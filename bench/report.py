@@ -209,6 +209,53 @@ def query_section(data: dict) -> tuple[list[str], list[str]]:
     return lines, findings
 
 
+SCALE_TARGET_MS = 100  # issue 8: every saved query's p50 on the 1M graph
+
+
+def _latency_cell(entry: dict | None) -> str:
+    if not entry:
+        return "–"
+    if "p50_ms" not in entry:
+        return entry.get("error") or ("timed out" if entry.get("timed_out") else "–")
+    return f"{_n(entry['p50_ms'], 1)} / {_n(entry['p99_ms'], 1)}"
+
+
+def scale_query_section(runs: list[dict]) -> tuple[list[str], list[str]]:
+    """Saved queries on generated graphs (`bench.query_latency --store DIR`)."""
+    lines = ["## Saved queries on the generated graphs (issue 8)", "",
+             "`python -m bench.query_latency --store DIR --in-memory|--on-disk`: the library "
+             "path (`run_saved_query`, the answer serialised as SPARQL JSON) on a store built "
+             "from a generated corpus, each IRI parameter bound to the busiest node of its kind "
+             f"(bench/workload.py). Cells: p50 / p99 ms. Target at 1M: p50 < {SCALE_TARGET_MS} ms.",
+             ""]
+    findings = []
+    by_store: dict[str, dict[str, dict]] = {}
+    for run in runs:
+        by_store.setdefault(run["store"], {})[run["placement"]] = run
+    for store, placements in sorted(by_store.items()):
+        first = next(iter(placements.values()))
+        lines += [f"### {Path(store).parent.name}/{Path(store).name} ({first['runs']} runs, "
+                  f"load {first['machine_before']['load']})", ""]
+        ids = list(dict.fromkeys(q for run in placements.values() for q in run["library"]))
+        order = [p for p in ("memory", "disk") if p in placements]
+        rows = []
+        for query_id in ids:
+            entries = [placements[p]["library"].get(query_id) for p in order]
+            rows_count = next((e.get("rows") for e in entries if e and "rows" in e), None)
+            rows.append([f"`{query_id}`", _n(rows_count)] + [_latency_cell(e) for e in entries])
+        lines += _table(["query", "rows"] + [f"in {p} p50 / p99 ms" for p in order], rows) + [""]
+        for placement in order:
+            library = placements[placement]["library"]
+            fast = [q for q, e in library.items() if e.get("p50_ms") is not None
+                    and e["p50_ms"] < SCALE_TARGET_MS]
+            findings.append(f"{Path(store).name}, store in {placement}: {len(fast)} of "
+                            f"{len(library)} saved queries answer with p50 < {SCALE_TARGET_MS} ms"
+                            + ("" if len(fast) == len(library) else
+                               " (slower: " + ", ".join(sorted(set(library) - set(fast))) + ")")
+                            + ".")
+    return lines, findings
+
+
 def _rate(run: dict | None) -> float | None:
     """Requests/s; a run in which no request completed counts as one request in the run
     (an upper bound), so that a server too slow to answer still enters the ratios."""
@@ -373,6 +420,12 @@ def render(note: str | None) -> str:
         findings += found
     if queries:
         part, found = query_section(queries)
+        sections += part
+        findings += found
+    scale_runs = [json.loads(path.read_text())
+                  for path in sorted(RESULTS.glob("query_latency-*.json"))]
+    if scale_runs:
+        part, found = scale_query_section(scale_runs)
         sections += part
         findings += found
     if throughput:
