@@ -220,6 +220,12 @@ def _latency_cell(entry: dict | None) -> str:
     return f"{_n(entry['p50_ms'], 1)} / {_n(entry['p99_ms'], 1)}"
 
 
+def _store_label(store: str) -> str:
+    """`endpoint-store-1000000-seed1` for a build directory `….builds/<timestamp>`."""
+    path = Path(store)
+    return path.parent.name.removesuffix(".builds") if path.parent.name.endswith(".builds") else path.name
+
+
 def scale_query_section(runs: list[dict]) -> tuple[list[str], list[str]]:
     """Saved queries on generated graphs (`bench.query_latency --store DIR`)."""
     lines = ["## Saved queries on the generated graphs (issue 8)", "",
@@ -234,7 +240,7 @@ def scale_query_section(runs: list[dict]) -> tuple[list[str], list[str]]:
         by_store.setdefault(run["store"], {})[run["placement"]] = run
     for store, placements in sorted(by_store.items()):
         first = next(iter(placements.values()))
-        lines += [f"### {Path(store).parent.name}/{Path(store).name} ({first['runs']} runs, "
+        lines += [f"### {_store_label(store)} ({first['runs']} runs, "
                   f"load {first['machine_before']['load']})", ""]
         ids = list(dict.fromkeys(q for run in placements.values() for q in run["library"]))
         order = [p for p in ("memory", "disk") if p in placements]
@@ -248,7 +254,7 @@ def scale_query_section(runs: list[dict]) -> tuple[list[str], list[str]]:
             library = placements[placement]["library"]
             fast = [q for q, e in library.items() if e.get("p50_ms") is not None
                     and e["p50_ms"] < SCALE_TARGET_MS]
-            findings.append(f"{Path(store).name}, store in {placement}: {len(fast)} of "
+            findings.append(f"{_store_label(store)}, store in {placement}: {len(fast)} of "
                             f"{len(library)} saved queries answer with p50 < {SCALE_TARGET_MS} ms"
                             + ("" if len(fast) == len(library) else
                                " (slower: " + ", ".join(sorted(set(library) - set(fast))) + ")")
