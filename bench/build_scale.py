@@ -123,10 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         results["sizes"].append(entry)
         results["sizes"].sort(key=lambda e: e["requested"])
         shutil.rmtree(stores, ignore_errors=True)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        machine.save(args.out, results)
     results["machine_after"] = machine.describe()
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    machine.save(args.out, results)
     return 0
 
 

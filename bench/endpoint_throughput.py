@@ -50,10 +50,6 @@ KG_SERVE_OPTIONS = ["--row-cap", "10000000"]
 RDFLIB_UP_TO = 200_000
 
 
-def _source_triples(label: str) -> int:
-    return int(label.removeprefix("generated-").removesuffix("k")) * 1000
-
-
 def build_store(corpus: Path, store: Path) -> Path:
     if not store.exists():
         subprocess.run([str(machine.VENV_BIN / "kg"), "build", "--corpus", str(corpus),
@@ -173,24 +169,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.keep_others and args.out.is_file():
         # Measuring only some graphs keeps the others of the last run.
         result["graphs"] = json.loads(args.out.read_text())["graphs"]
-    graphs = [] if args.skip_article else [("article", build_article_store(args.work), True)]
+    # (label, store, triples of a generated corpus; None for the article, whose queries
+    # take the examples of their headers)
+    graphs = [] if args.skip_article else [("article", build_article_store(args.work), None)]
     for size in (size for size in args.large if size):
         corpus, manifest = corpus_for(size, args.seed, args.work)
         store = build_store(corpus, args.work / f"endpoint-store-{size}-seed{args.seed}")
-        graphs.append((f"generated-{size // 1000}k", store, False))
-    for label, store, examples in graphs:
+        graphs.append((f"generated-{size // 1000}k", store, size))
+    for label, store, size in graphs:
         print(f"{label}:", file=sys.stderr, flush=True)
-        queries = bound_queries(open_read_only(store), use_examples=examples)
+        queries = bound_queries(open_read_only(store), use_examples=size is None)
         skip = dict.fromkeys(args.skip, "skipped with --skip")
-        if not examples and _source_triples(label) > args.rdflib_up_to:
+        if size is not None and size > args.rdflib_up_to:
             skip["rdflib-endpoint"] = (f"not run above {args.rdflib_up_to:,} triples "
                                        "(--rdflib-up-to): it would spend the run loading")
         result["graphs"][label] = measure_graph(label, store, queries, args.work, args.seconds,
                                                 skip)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        machine.save(args.out, result)
     result["machine_after"] = machine.describe()
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    machine.save(args.out, result)
     return 0
 
 

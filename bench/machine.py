@@ -1,6 +1,7 @@
 """The machine and software a benchmark ran on, recorded beside every number."""
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
@@ -50,6 +51,12 @@ def _command_version(command: list[str], pattern: str = r"(\d+(?:\.\d+)+)") -> s
 def peer_python() -> Path | None:
     python = PEERS_VENV / "bin" / "python"
     return python if python.is_file() else None
+
+
+def save(path: Path, results: dict) -> None:
+    """Write a benchmark's results (bench/results/*.json); runs save after each part too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def describe() -> dict:

@@ -237,8 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         with endpoints.kg_serve(store, args.work) as endpoint:
             result["http"] = http_latencies(endpoint, args.runs, saved_query_path)
     result["machine_after"] = machine.describe()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    machine.save(args.out, result)
     return 0
 
 
@@ -252,8 +251,7 @@ def _measure_store(args) -> int:
               "library": library_latencies(store, args.runs, in_memory=args.in_memory,
                                            use_examples=False, timeout_s=args.timeout)}
     result["machine_after"] = machine.describe()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    machine.save(out, result)
     return 0
 
 

@@ -420,24 +420,14 @@ def render(note: str | None) -> str:
         lines += machine_section(first["machine_before"])
     findings = []
     sections = []
-    if build:
-        part, found = build_section(build)
-        sections += part
-        findings += found
-    if queries:
-        part, found = query_section(queries)
-        sections += part
-        findings += found
     scale_runs = [json.loads(path.read_text())
                   for path in sorted(RESULTS.glob("query_latency-*.json"))]
-    if scale_runs:
-        part, found = scale_query_section(scale_runs)
-        sections += part
-        findings += found
-    if throughput:
-        part, found = endpoint_section(throughput)
-        sections += part
-        findings += found
+    for data, section in ((build, build_section), (queries, query_section),
+                          (scale_runs, scale_query_section), (throughput, endpoint_section)):
+        if data:
+            part, found = section(data)
+            sections += part
+            findings += found
     if findings:
         lines += ["## Findings", ""] + [f"- {f}" for f in findings] + [""]
     lines += sections
