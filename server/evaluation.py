@@ -119,7 +119,9 @@ class StoreHolder:
         if current != self.generation or self.store is None:
             self._open(current)
         if self.to_copy is not None:
-            self._copy(self.to_copy, current)
+            # The pending copy belongs to the build open now: if the new one failed to
+            # open, that is still the old one, whose copy is still worth making once.
+            self._copy(self.to_copy, self.generation)
 
     def watch(self) -> None:
         """Follow new builds until the process ends (run in a daemon thread)."""
