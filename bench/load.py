@@ -5,13 +5,15 @@ import os
 import re
 import subprocess
 import tempfile
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 # Each wrk thread cycles through the request lines of $WRK_REQUESTS ("GET <path>" or
 # "POST <path> <url-encoded body>"), with the headers of $WRK_HEADERS ("Name: value" lines).
-# With $WRK_BUST set, every GET appends a new SPARQL comment to the query parameter (which
-# must come last), so that no two requests are the same text and no answer cache can hit.
+# With $WRK_BUST set (to a token new for each run), every GET appends a new SPARQL comment
+# to the query parameter (which must come last), so that no two requests are the same text
+# and no answer cache can hit, not even with a text an earlier run sent.
 _SCRIPT = r"""
 local requests, headers = {}, {}
 for line in io.lines(os.getenv("WRK_REQUESTS")) do
@@ -22,7 +24,7 @@ for line in io.lines(os.getenv("WRK_HEADERS")) do
   local name, value = line:match("^([^:]+): (.*)$")
   if name then headers[name] = value end
 end
-local bust = os.getenv("WRK_BUST") ~= nil
+local bust = os.getenv("WRK_BUST")
 local i = 0
 function setup(thread)
   thread:set("id", i)
@@ -44,7 +46,7 @@ function request()
   end
   if bust then
     sent = sent + 1
-    return wrk.format("GET", r[2] .. "%0A%23bust-" .. id .. "-" .. sent, headers)
+    return wrk.format("GET", r[2] .. "%0A%23bust-" .. bust .. "-" .. id .. "-" .. sent, headers)
   end
   return wrk.format("GET", r[2], headers)
 end
@@ -102,7 +104,7 @@ def run_wrk(base_url: str, requests: list[str], *, connections: int, seconds: fl
                    "--timeout", f"{timeout_s}s", "-s", str(script), base_url]
         env = dict(os.environ, WRK_REQUESTS=str(request_file), WRK_HEADERS=str(header_file))
         if bust:
-            env["WRK_BUST"] = "1"
+            env["WRK_BUST"] = uuid.uuid4().hex
         done = subprocess.run(command, capture_output=True, text=True, env=env,
                               timeout=seconds + timeout_s + 30)
         if done.returncode != 0:
