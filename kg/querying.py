@@ -31,11 +31,12 @@ INTEGER_TYPES = frozenset({XSD + t for t in (
     "unsignedShort", "unsignedByte")})
 FLOAT_TYPES = frozenset({XSD + "decimal", XSD + "double", XSD + "float"})
 
-# Enough of the SPARQL lexer to find the `{` that opens the WHERE group: comments, IRIs and
-# strings before it (in the prologue and select expressions) may contain braces, and a
-# CONSTRUCT template is a group of its own before the keyword WHERE.
-_TOKENS = re.compile(r"""#[^\n]*|<[^<>"{}|^`\\\x00-\x20]*>|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|\{"""
-                     r"""|(?<![\w?$:])(?:CONSTRUCT|WHERE)(?![\w:-])""", re.IGNORECASE)
+# Enough of the SPARQL lexer to find the `{` that opens each SELECT's group and what each
+# SELECT projects: comments, IRIs and strings may contain braces, parentheses and words,
+# and a CONSTRUCT template is a group of its own before the keyword WHERE.
+_TOKENS = re.compile(r"""#[^\n]*|<[^<>"{}|^`\\\x00-\x20]*>|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
+                     r"""|[{}()*]|[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+"""
+                     r"""|(?<![\w?$:])(?:CONSTRUCT|WHERE|SELECT|AS)(?![\w:-])""", re.IGNORECASE)
 
 
 def bind_parameters(query: SavedQuery, values: Mapping[str, object] | None = None
@@ -82,29 +83,67 @@ def query_with_values(query: SavedQuery, bindings: Mapping[str, Term]) -> str:
 
 
 def with_leading_values(text: str, bindings: Mapping[str, Term], what: str = "the query") -> str:
-    """`text` with the bindings as a `VALUES` block opening its WHERE group.
+    """`text` with the bindings as `VALUES` blocks opening its WHERE group and its sub-selects.
 
-    This serves endpoints that take no substitutions. The block goes first in the
-    outermost group rather than after the query: a trailing VALUES joins only after the
-    group's FILTERs ran, so `FILTER (?on >= ?since)` would see `?since` unbound. Placed
-    first, it binds every use of the parameter at the top level of the group, which is
-    what a substitution does there (docs/queries.md asks saved queries to use parameters
-    only there or in triple patterns; a test holds every saved query to it).
+    This is how every saved query takes its parameters (the library, the HTTP API, remote
+    endpoints): one binding, one query plan. A block goes first in the outermost group
+    rather than after the query: a trailing VALUES joins only after the group's FILTERs
+    ran, so `FILTER (?on >= ?since)` would see `?since` unbound. Placed first, it binds
+    every use of the parameter at the top level of the group, which is what a
+    substitution does there. A sub-select is evaluated on its own before it joins, so a
+    sub-select that projects a parameter (by name, `AS` or `*`) opens with the block of
+    those parameters too: it starts from the bound value instead of computing its
+    answer for every value and dropping all but one (docs/queries.md asks saved queries
+    to use parameters only in these places or in triple patterns; a test holds every
+    saved query to it, and to giving the substitution's answer).
     """
-    block = values_clause(bindings)
-    if not block:
+    if not bindings:
         return text
+    tokens = list(_TOKENS.finditer(text))
+    insertions: list[tuple[int, str]] = []
     construct = False
-    for token in _TOKENS.finditer(text):
+    outer_done = False
+    for index, token in enumerate(tokens):
         word = token.group().upper()
         if word == "CONSTRUCT":
             construct = True  # its template's `{` comes first; the group follows WHERE
         elif word == "WHERE":
             construct = False
-        elif word == "{" and not construct:
-            at = token.end()
-            return f"{text[:at]} {block}{text[at:]}"
-    raise QueryError(f"{what} has no group pattern to bind values in")
+        elif word == "{" and not construct and not outer_done:
+            insertions.append((token.end(), values_clause(bindings)))
+            outer_done = True
+        elif word == "SELECT" and outer_done:
+            opening, projected = _sub_select(tokens, index)
+            bound = {name: term for name, term in bindings.items()
+                     if "*" in projected or name in projected}
+            if opening is not None and bound:
+                insertions.append((opening, values_clause(bound)))
+    if not outer_done:
+        raise QueryError(f"{what} has no group pattern to bind values in")
+    for at, block in sorted(insertions, reverse=True):
+        text = f"{text[:at]} {block}{text[at:]}"
+    return text
+
+
+def _sub_select(tokens: list[re.Match], index: int) -> tuple[int | None, set[str]]:
+    """Where the group of the sub-select at tokens[index] opens, and the names it projects."""
+    projected: set[str] = set()
+    depth = 0
+    after_as = False
+    for token in tokens[index + 1:]:
+        word = token.group()
+        if word == "(":
+            depth += 1
+        elif word == ")":
+            depth -= 1
+        elif word == "{" and depth == 0:
+            return token.end(), projected
+        elif word == "*" and depth == 0:
+            projected.add("*")
+        elif word[0] in "?$" and (depth == 0 or after_as):
+            projected.add(word[1:])
+        after_as = word.upper() == "AS"
+    return None, projected
 
 
 def needs_union_view(store: Store) -> bool:
@@ -136,9 +175,13 @@ def run_query(store: Store, text: str, *, bindings: Mapping[str, Term] | None = 
 def run_saved_query(store: Store, query: str | SavedQuery,
                     params: Mapping[str, object] | None = None, *,
                     catalog: Catalog | None = None) -> QuerySolutions:
-    """Rows of a saved query (by id or object) with `params` bound as terms."""
+    """Rows of a saved query (by id or object) with `params` bound as terms.
+
+    The terms are bound by VALUES blocks, as over HTTP (see with_leading_values), so a
+    saved query is planned the same way whichever way it is asked.
+    """
     saved = query if isinstance(query, SavedQuery) else (catalog or load_catalog()).get(query)
-    results = run_query(store, saved.text, bindings=bind_parameters(saved, params))
+    results = run_query(store, query_with_values(saved, bind_parameters(saved, params)))
     if not isinstance(results, QuerySolutions):
         raise QueryError(f"saved query '{saved.id}' is not a SELECT query")
     return results

@@ -256,12 +256,14 @@ def test_injection_attempt_in_a_string_is_just_a_string(tmp_path, store):
     assert len(store) == 7
 
 
-def test_unprojected_parameter_is_refused_by_the_runner(tmp_path, store):
+def test_unprojected_parameter_still_binds_the_group(tmp_path, store):
+    # VALUES binds a parameter the query does not project; a substitution refuses it.
     query = load_query(write(tmp_path, "hidden", "#+ title: X\n#+ description: d\n"
                              "#+ param: s\n#+   type: iri\n#+   default: pid:hamas\n"
-                             "SELECT ?p WHERE { ?s ?p ?o } ORDER BY ?p"))
+                             "SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o"))
+    assert [r["o"] for r in rows(store, query)] == [EX + "demands-ceasefire", EX + "rejects-exile"]
     with pytest.raises(QueryError, match="cannot take its parameters"):
-        run_saved_query(store, query)
+        run_query(store, query.text, bindings=bind_parameters(query))
 
 
 def test_syntax_error_is_a_query_error(store):
@@ -314,3 +316,21 @@ def test_values_open_the_where_group_past_comments_iris_and_strings(tmp_path, st
     assert f"WHERE {{ VALUES (?s) {{ (<{PID}hamas>) }} ?s ?p ?o }}" in text
     assert [(r["s"], r["n"]) for r in rows(store, query)] == [(PID + "hamas", 2)]
     assert [r["n"].value for r in run_query(store, text)] == ["2"]
+
+
+def test_values_open_each_sub_select_that_projects_the_parameter(tmp_path, store):
+    query = load_query(write(tmp_path, "nested", "#+ title: X\n#+ description: d\n"
+                             "#+ param: s\n#+   type: iri\n#+   default: pid:hamas\n"
+                             "SELECT ?s ?n WHERE {\n"
+                             "  { SELECT ?s (COUNT(?o) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?s }\n"
+                             "  { SELECT (MIN(?s) AS ?least) WHERE { ?s ?p ?o } }\n"
+                             "  { SELECT * WHERE { ?x ?p ?o } LIMIT 1 }\n"
+                             "} ORDER BY ?s"))
+    text = query_with_values(query, bind_parameters(query))
+    block = f"VALUES (?s) {{ (<{PID}hamas>) }}"
+    assert f"WHERE {{ {block}\n  {{ SELECT ?s (COUNT(?o) AS ?n) WHERE {{ {block} ?s ?p ?o }}" in text
+    assert f"SELECT (MIN(?s) AS ?least) WHERE {{ ?s ?p ?o }}" in text  # its ?s is its own
+    assert f"SELECT * WHERE {{ {block} ?x ?p ?o }}" in text
+    assert text.count("VALUES") == 3
+    # The blocks mean what binding ?s everywhere it is projected means.
+    assert [(r["s"], r["n"]) for r in rows(store, query)] == [(PID + "hamas", 2)]

@@ -58,8 +58,11 @@ def test_saved_query_is_an_ordered_select_that_takes_its_parameters(query):
     assert re.search(r"\bORDER\s+BY\b", query.text, re.IGNORECASE), "compared rows need an order"
     for values in ({}, {p.name: p.example for p in query.parameters if p.example}):
         # An empty store is enough to parse the query and to check that pyoxigraph can
-        # substitute every parameter (it refuses variables that are not projected).
+        # substitute every parameter (it refuses variables that are not projected), which
+        # test_values_binding_answers_like_substitution compares with the VALUES binding.
         assert isinstance(run_saved_query(Store(), query, values), QuerySolutions)
+        bindings = bind_parameters(query, values)
+        assert isinstance(run_query(Store(), query.text, bindings=bindings), QuerySolutions)
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
@@ -79,11 +82,14 @@ def test_every_golden_file_belongs_to_a_case():
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_values_binding_answers_like_substitution(store, case):
-    # A remote endpoint gets the VALUES form; it must mean the same as the local binding.
+    # Every path binds parameters with VALUES blocks (the outer group and sub-selects that
+    # project them); that must mean what binding the variable everywhere means.
     query, _, params = case
-    substituted = run_saved_query(store, query, params).serialize(format=QueryResultsFormat.JSON)
-    spliced = run_query(store, query_with_values(query, bind_parameters(query, params)))
+    bindings = bind_parameters(query, params)
+    substituted = run_query(store, query.text, bindings=bindings).serialize(format=QueryResultsFormat.JSON)
+    spliced = run_query(store, query_with_values(query, bindings))
     assert spliced.serialize(format=QueryResultsFormat.JSON) == substituted
+    assert run_saved_query(store, query, params).serialize(format=QueryResultsFormat.JSON) == substituted
 
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
