@@ -1,10 +1,10 @@
 """Endpoint throughput: `kg serve` beside `oxigraph serve` (on disk, in memory) and rdflib-endpoint.
 
-    .venv/bin/python -m bench.endpoint_throughput --seconds 5
+    .venv/bin/python -m bench.endpoint_throughput
 
 One run, same machine, same data: the article graph (the packaged corpus, built by
 `kg build`) and generated graphs of ~100k and ~1M triples (bench/generate_corpus.py, built
-the same way; `--large` picks the sizes). rdflib-endpoint is measured up to 200,000
+the same way; `--large` picks the sizes). rdflib-endpoint is measured up to 50,000
 triples (`--rdflib-up-to`). The peers serve an N-Quads dump of the very store `kg serve` serves (inferred
 and build graphs included, and the default graph the build derives: the union of the
 named graphs, as a set), so every server answers over the same default graph.
@@ -17,8 +17,9 @@ requests/s and p50/p90/p99 latency of:
   comment per request, so its answer cache never hits: the work the peers do;
 - `kg serve`'s saved-query API with the answer cache warm, and with If-None-Match (304):
   what HTTP caching buys (at 32 connections).
-Before loading, each endpoint answers each query once and its row count is recorded, so
-that a server returning less is visible. A near-static request (`ASK {}` on oxigraph in
+All servers of a graph run side by side and take turns: each cell is the median of
+`--rounds` wrk runs (see measure_graph). Before loading, each endpoint answers each query
+once and its row count is recorded, so that a server returning less is visible. A near-static request (`ASK {}` on oxigraph in
 memory) bounds what the load generator and loopback HTTP can do on this machine.
 Results go to bench/results/endpoint_throughput.json.
 """
@@ -28,6 +29,7 @@ import argparse
 import json
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from bench import endpoints, machine
@@ -45,9 +47,10 @@ CONNECTIONS = (1, 32)
 KG_SERVE_OPTIONS = ["--row-cap", "10000000"]
 
 
-# rdflib-endpoint parses the whole dump into rdflib and answers the heavier saved queries
-# in seconds each at 100k; at 1M it would spend the run loading and time out.
-RDFLIB_UP_TO = 200_000
+# rdflib-endpoint parses the whole dump into rdflib; at 100k one saved query ran for more
+# than 10 minutes (its requests queue behind it), at 1M it would spend the run loading.
+RDFLIB_UP_TO = 50_000
+ALONE = {"rdflib-endpoint"}
 
 
 def build_store(corpus: Path, store: Path) -> Path:
@@ -72,53 +75,41 @@ def _load(endpoint, requests, connections, seconds, **options) -> dict:
         return {"error": str(error)}
 
 
-def measure_server(name: str, launch, queries, seconds: float, kg: bool,
-                   caching: bool = False) -> dict:
-    print(f"  {name} …", file=sys.stderr, flush=True)
-    result = {"rows": {}, "runs": {}}
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median rate, with every round's rate beside it."""
+    measured = [run for run in runs if "error" not in run]
+    if not measured:
+        return runs[-1]
+    ordered = sorted(measured, key=lambda run: run["requests_per_second"])
+    return {**ordered[(len(ordered) - 1) // 2], "rounds": [run["requests_per_second"] for run in runs
+                                                         if "error" not in run]}
+
+
+def _start(name: str, launch, stack: ExitStack, queries) -> tuple[object | None, dict]:
+    """Start a server and record each query's row count; (None, error) if it cannot start."""
+    print(f"  starting {name} …", file=sys.stderr, flush=True)
     try:
-        server = launch()
-        endpoint = server.__enter__()
+        endpoint = stack.enter_context(launch())
     except Exception as error:  # a peer that cannot start is a result, not a crash
-        return {"error": f"did not start: {error}"}
-    try:
-        for bound in queries:
-            try:
-                result["rows"][bound.id] = endpoint.rows(bound.sparql_with_values)
-            except Exception as error:
-                result["rows"][bound.id] = f"error: {error}"
-        for connections in CONNECTIONS:
-            for bound in queries:
-                sparql = endpoint.query_request(bound.sparql_with_values)
-                runs = result["runs"].setdefault(bound.id, {})
-                key = f"c{connections}"
-                runs.setdefault("sparql", {})[key] = _load(endpoint, [sparql], connections,
-                                                           seconds, bust=kg)
-                # What caching buys is measured under load only (32 connections).
-                if caching and connections == max(CONNECTIONS):
-                    api = f"GET {saved_query_path(bound)}"
-                    runs.setdefault("api_cached", {})[key] = _load(endpoint, [api], connections,
-                                                                   seconds)
-                    try:
-                        status, headers, _ = endpoint.fetch(saved_query_path(bound))
-                    except OSError as error:  # a timeout is a result of this query
-                        runs.setdefault("api_304", {})[key] = {"error": f"no ETag: {error}"}
-                        continue
-                    etag = headers.get("ETag")
-                    if status == 200 and etag:
-                        runs.setdefault("api_304", {})[key] = _load(
-                            endpoint, [api], connections, seconds,
-                            headers={"If-None-Match": etag})
-        if name.startswith("oxigraph serve (in memory)"):
-            ask = endpoint.query_request("ASK {}")
-            result["static"] = {f"c{c}": _load(endpoint, [ask], c, seconds) for c in CONNECTIONS}
-    finally:
-        server.__exit__(None, None, None)
-    return result
+        return None, {"error": f"did not start: {error}"}
+    result = {"rows": {}, "runs": {}}
+    for bound in queries:
+        try:
+            result["rows"][bound.id] = endpoint.rows(bound.sparql_with_values, timeout=60)
+        except Exception as error:
+            result["rows"][bound.id] = f"error: {error}"
+    return endpoint, result
 
 
-def measure_graph(label: str, store: Path, queries, work: Path, seconds: float,
+def measure_graph(label: str, store: Path, queries, work: Path, seconds: float, rounds: int,
                   skip: dict[str, str]) -> dict:
+    """Every server up at once; each cell is the median of `rounds` runs taken in turn.
+
+    This machine has slow spells of tens of seconds (the same query in the same process
+    runs up to 1.6× slower for a while); runs taken server after server would credit a
+    spell to whichever server ran in it. So for each query the servers run one after the
+    other, in an order reversed every round, and a cell keeps its median round.
+    """
     nquads = dump(store, work / f"{label}.nq")
     # The peers get the same default graph as kg serve: the build's own (a set), or the
     # union view for a store without one.
@@ -127,10 +118,12 @@ def measure_graph(label: str, store: Path, queries, work: Path, seconds: float,
     servers = {
         # Forced both ways: the default holds stores of up to 2,000,000 quads in memory.
         "kg serve (on disk)": (lambda: endpoints.kg_serve(store, work,
-                                                          KG_SERVE_OPTIONS + ["--on-disk"]),
+                                                          KG_SERVE_OPTIONS + ["--on-disk"],
+                                                          log_name="kg-serve-disk.log"),
                                True, True),
         "kg serve --in-memory": (lambda: endpoints.kg_serve(store, work,
-                                                            KG_SERVE_OPTIONS + ["--in-memory"]),
+                                                            KG_SERVE_OPTIONS + ["--in-memory"],
+                                                            log_name="kg-serve-memory.log"),
                                  True, False),
         "oxigraph serve (on disk)": (lambda: endpoints.oxigraph_on_disk(nquads, work, union),
                                      False, False),
@@ -139,18 +132,77 @@ def measure_graph(label: str, store: Path, queries, work: Path, seconds: float,
         "rdflib-endpoint": (lambda: endpoints.rdflib_endpoint(nquads, work), False, False),
     }
     out = {"triples": sum(1 for _ in open(nquads, "rb")), "seconds_per_run": seconds,
-           "queries": {b.id: b.values for b in queries}, "servers": {}}
-    for name, (launch, kg, caching) in servers.items():
-        if name in skip:
-            out.setdefault("not_measured", {})[name] = skip[name]
-            continue
-        out["servers"][name] = measure_server(name, launch, queries, seconds, kg, caching)
+           "rounds": rounds, "queries": {b.id: b.values for b in queries}, "servers": {}}
+    chosen = {name: spec for name, spec in servers.items() if name not in skip}
+    for name in servers.keys() - chosen.keys():
+        out.setdefault("not_measured", {})[name] = skip[name]
+    # rdflib-endpoint keeps computing the queries wrk gave up on, long after its turn:
+    # beside the others it would slow them, so it runs alone, after them, one round.
+    together = {name: spec for name, spec in chosen.items() if name not in ALONE}
+    _measure_together(together, queries, seconds, rounds, out)
+    for name, spec in chosen.items():
+        if name in ALONE:
+            _measure_together({name: spec}, queries, seconds, 1, out)
     return out
+
+
+def _measure_together(servers: dict, queries, seconds: float, rounds: int, out: dict) -> None:
+    with ExitStack() as stack:
+        running = []  # (name, endpoint, is kg serve, caching)
+        for name, (launch, kg, caching) in servers.items():
+            endpoint, result = _start(name, launch, stack, queries)
+            out["servers"][name] = result
+            if endpoint is not None:
+                running.append((name, endpoint, kg, caching))
+        for connections in CONNECTIONS:
+            key = f"c{connections}"
+            print(f"  {', '.join(r[0] for r in running)}: {connections} connection(s) …",
+                  file=sys.stderr, flush=True)
+            for bound in queries:
+                taken: dict[str, list[dict]] = {}
+                for round_ in range(rounds):
+                    for name, endpoint, kg, _ in (running if round_ % 2 == 0 else running[::-1]):
+                        request = endpoint.query_request(bound.sparql_with_values)
+                        taken.setdefault(name, []).append(
+                            _load(endpoint, [request], connections, seconds, bust=kg))
+                for name, runs in taken.items():
+                    out["servers"][name]["runs"].setdefault(bound.id, {}).setdefault(
+                        "sparql", {})[key] = _median_run(runs)
+                # What caching buys is measured under load only (32 connections), once.
+                for name, endpoint, _, caching in running:
+                    if caching and connections == max(CONNECTIONS):
+                        out["servers"][name]["runs"][bound.id].update(
+                            _caching_runs(endpoint, bound, key, connections, seconds))
+        for name, endpoint, _, _ in running:
+            if name.startswith("oxigraph serve (in memory)"):
+                ask = endpoint.query_request("ASK {}")
+                out["servers"][name]["static"] = {f"c{c}": _load(endpoint, [ask], c, seconds)
+                                                  for c in CONNECTIONS}
+
+
+def _caching_runs(endpoint, bound, key: str, connections: int, seconds: float) -> dict:
+    """The saved-query API with the answer cache warm, and revalidated with If-None-Match."""
+    api = f"GET {saved_query_path(bound)}"
+    runs = {"api_cached": {key: _load(endpoint, [api], connections, seconds)}}
+    try:
+        status, headers, _ = endpoint.fetch(saved_query_path(bound))
+    except OSError as error:  # a timeout is a result of this query
+        runs["api_304"] = {key: {"error": f"no ETag: {error}"}}
+        return runs
+    etag = headers.get("ETag")
+    if status == 200 and etag:
+        runs["api_304"] = {key: _load(endpoint, [api], connections, seconds,
+                                      headers={"If-None-Match": etag})}
+    return runs
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=5, help="wrk duration per run")
+    parser.add_argument("--seconds", type=float, default=1, help="wrk duration per run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="runs per cell, servers taken in turn; a cell keeps the median")
+    parser.add_argument("--large-seconds", type=float, default=2,
+                        help="wrk duration per run on the generated graphs (slower queries)")
     parser.add_argument("--large", type=int, nargs="*", default=[100_000, 1_000_000],
                         help="triples of each generated graph (none, or 0: article graph only)")
     parser.add_argument("--rdflib-up-to", type=int, default=RDFLIB_UP_TO,
@@ -165,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     result = {"machine_before": machine.describe(), "seconds_per_run": args.seconds,
+              "rounds": args.rounds,
               "connections": CONNECTIONS, "kg_serve_options": KG_SERVE_OPTIONS, "graphs": {}}
     if args.keep_others and args.out.is_file():
         # Measuring only some graphs keeps the others of the last run.
@@ -183,8 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         if size is not None and size > args.rdflib_up_to:
             skip["rdflib-endpoint"] = (f"not run above {args.rdflib_up_to:,} triples "
                                        "(--rdflib-up-to): it would spend the run loading")
-        result["graphs"][label] = measure_graph(label, store, queries, args.work, args.seconds,
-                                                skip)
+        seconds = args.seconds if size is None else max(args.seconds, args.large_seconds)
+        result["graphs"][label] = measure_graph(label, store, queries, args.work, seconds,
+                                                args.rounds, skip)
         machine.save(args.out, result)
     result["machine_after"] = machine.describe()
     machine.save(args.out, result)

@@ -44,9 +44,9 @@ class Endpoint:
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
 
-    def rows(self, sparql: str) -> int:
+    def rows(self, sparql: str, timeout: float = 120) -> int:
         """Rows of a SELECT answer; raises if the endpoint does not answer 200."""
-        status, _, body = self.fetch(self.query_request(sparql)[len("GET "):])
+        status, _, body = self.fetch(self.query_request(sparql)[len("GET "):], timeout=timeout)
         if status != 200:
             raise RuntimeError(f"{self.name}: HTTP {status}: {body[:300]!r}")
         return len(json.loads(body)["results"]["bindings"])
@@ -146,14 +146,15 @@ def rdflib_endpoint(dataset: Path, work: Path):
 
 
 @contextmanager
-def kg_serve(store: Path, work: Path, extra: list[str] | None = None, executors: int = 4):
+def kg_serve(store: Path, work: Path, extra: list[str] | None = None, executors: int = 4,
+             log_name: str = "kg-serve.log"):
     """Parley's endpoint, run as its users run it: `kg serve --store DIR`.
 
     Its executors answer from disk at once and from memory once their copy is made (their
     log says when); measuring starts when all `executors` have settled either way.
     """
     port = free_port()
-    log = work / "kg-serve.log"
+    log = work / log_name  # one per server: several may run side by side
     with _process("kg serve", [str(machine.VENV_BIN / "kg"), "serve", "--store", str(store),
                                "--host", "127.0.0.1", "--port", str(port), *(extra or [])],
                   port, "/sparql", log) as endpoint:

@@ -285,8 +285,11 @@ def _cell(run: dict | None) -> str:
 
 def endpoint_section(data: dict) -> tuple[list[str], list[str]]:
     lines = ["## Endpoint throughput (issue 3)", "",
-             f"wrk, {data['seconds_per_run']:g} s per run, 1 and 32 connections (2 wrk threads "
-             "at 32), GET requests. Cells: requests/s (p50 / p99 latency in ms). The peers get "
+             f"wrk, 1 and 32 connections (2 wrk threads at 32), GET requests. All servers of a "
+             "graph run side by side and take turns query by query, in an order reversed each "
+             f"round; a cell is the median of {data.get('rounds', 1)} such round(s) (this "
+             "machine has slow spells of tens of seconds, which runs taken server after server "
+             "would credit to one server). Cells: requests/s (p50 / p99 latency in ms). The peers get "
              "the saved query's SPARQL with its values as a VALUES block; `kg serve` gets the "
              "same text with a new comment per request (its answer cache never hits, so it "
              "does the peers' work). `kg serve` runs as `kg serve --store DIR` with its "

@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = [
         ["bench.build_scale", "--sizes", *sizes, "--timeout", str(args.timeout)],
         ["bench.query_latency", "--runs", "20" if args.quick else "200"],
-        ["bench.endpoint_throughput", "--seconds", "1" if args.quick else "5",
+        ["bench.endpoint_throughput", "--rounds", "1" if args.quick else "3",
          "--large", *([sizes[-2]] if args.quick else ["100000", "1000000"])],
     ]
     for step in steps:
