@@ -91,7 +91,7 @@ def with_leading_values(text: str, bindings: Mapping[str, Term], what: str = "th
     ran, so `FILTER (?on >= ?since)` would see `?since` unbound. Placed first, it binds
     every use of the parameter at the top level of the group, which is what a
     substitution does there. A sub-select is evaluated on its own before it joins, so a
-    sub-select that projects a parameter (by name, `AS` or `*`) opens with the block of
+    sub-select that projects a parameter (by name or `*`) opens with the block of
     those parameters too: it starts from the bound value instead of computing its
     answer for every value and dropping all but one (docs/queries.md asks saved queries
     to use parameters only in these places or in triple patterns; a test holds every
@@ -126,10 +126,13 @@ def with_leading_values(text: str, bindings: Mapping[str, Term], what: str = "th
 
 
 def _sub_select(tokens: list[re.Match], index: int) -> tuple[int | None, set[str]]:
-    """Where the group of the sub-select at tokens[index] opens, and the names it projects."""
+    """Where the group of the sub-select at tokens[index] opens, and the names it projects.
+
+    Only plain projections and `*` count: a variable projected `AS ?name` from an
+    expression must not be bound inside the group (that would be a syntax error).
+    """
     projected: set[str] = set()
     depth = 0
-    after_as = False
     for token in tokens[index + 1:]:
         word = token.group()
         if word == "(":
@@ -140,9 +143,8 @@ def _sub_select(tokens: list[re.Match], index: int) -> tuple[int | None, set[str
             return token.end(), projected
         elif word == "*" and depth == 0:
             projected.add("*")
-        elif word[0] in "?$" and (depth == 0 or after_as):
+        elif word[0] in "?$" and depth == 0:
             projected.add(word[1:])
-        after_as = word.upper() == "AS"
     return None, projected
 
 

@@ -13,7 +13,7 @@ from parley.kg.errors import DataError, ParameterError, QueryError
 from parley.kg.namespaces import PID, XSD
 from parley.kg.presenting import parse_param_options, present_catalog, present_query
 from parley.kg.querying import (bind_parameters, query_with_values, rows, run_query,
-                                run_saved_query, values_clause)
+                                run_saved_query, values_clause, with_leading_values)
 
 EX = "http://example.org/"
 
@@ -334,3 +334,9 @@ def test_values_open_each_sub_select_that_projects_the_parameter(tmp_path, store
     assert text.count("VALUES") == 3
     # The blocks mean what binding ?s everywhere it is projected means.
     assert [(r["s"], r["n"]) for r in rows(store, query)] == [(PID + "hamas", 2)]
+    # A sub-select that makes the parameter with AS gets no block: binding it inside
+    # would be a syntax error.
+    made = with_leading_values("SELECT ?s WHERE { { SELECT (?o AS ?s) WHERE { ?x ?p ?o } } } ORDER BY ?s",
+                               {"s": NamedNode(EX + "rejects-exile")})
+    assert made.count("VALUES") == 1
+    assert [r["s"] for r in run_query(store, made)] == [NamedNode(EX + "rejects-exile")]
