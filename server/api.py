@@ -65,9 +65,9 @@ def run_query(name: str):
         bindings = bind_parameters(saved, values)
     except ParameterError as error:
         raise BadRequest(str(error)) from None
-    # The parameters travel as a VALUES block of validated terms, opening the query's
-    # group (the same answer as a substitution; tests hold every saved query to it), so
-    # the embedded executors and a remote backend both take plain query text.
+    # The parameters travel as VALUES blocks of validated terms, as on every path
+    # (kg.querying.with_leading_values), so the embedded executors and a remote backend
+    # both take plain query text and plan it as the library does.
     return respond(QueryRequest(
         query=query_with_values(saved, bindings),
         base=url_for("protocol.sparql", _external=True),

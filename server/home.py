@@ -149,7 +149,7 @@ def _answer(store, query: SavedQuery) -> Answer:
     # reason is shown in its place.
     try:
         bindings = bind_parameters(query)
-        # The bindings open the WHERE group, where they mean what a substitution means.
+        # Bound as everywhere: VALUES blocks (kg.querying.with_leading_values).
         return Answer(query, results=store.run(query_with_values(query, bindings)))
     except KGError as error:
         return Answer(query, error=str(error))
