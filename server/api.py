@@ -7,12 +7,12 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from parley.kg.catalog import Catalog, Parameter, SavedQuery
 from parley.kg.errors import ParameterError, QueryError
-from parley.kg.querying import bind_parameters, query_with_values
+from parley.kg.querying import bind_parameters
 from parley.server.answers import respond
 from parley.server.cors import allow_cross_origin
 from parley.server.errors import BadRequest
 from parley.server.negotiation import RESULTS
-from parley.server.service import QueryRequest
+from parley.server.service import saved_query_request
 
 blueprint = Blueprint("api", __name__)
 blueprint.after_request(allow_cross_origin)
@@ -65,14 +65,8 @@ def run_query(name: str):
         bindings = bind_parameters(saved, values)
     except ParameterError as error:
         raise BadRequest(str(error)) from None
-    # The parameters travel as VALUES blocks of validated terms, as on every path
-    # (kg.querying.with_leading_values), so the embedded executors and a remote backend
-    # both take plain query text and plan it as the library does.
-    return respond(QueryRequest(
-        query=query_with_values(saved, bindings),
-        base=url_for("protocol.sparql", _external=True),
-        default_graphs=None,
-        named_graphs=None,
+    return respond(saved_query_request(
+        saved, bindings, base=url_for("protocol.sparql", _external=True),
         accept=request.headers.get("Accept"),
         format=request.args.get("format") or request.args.get("output"),
     ))

@@ -11,6 +11,7 @@ from parley.kg.catalog import load_catalog
 from parley.server.errors import ProtocolError
 from parley.server.service import QueryService
 from parley.server.settings import ServerSettings, load_settings
+from parley.server.warming import Warmer
 
 # The read-only SPARQL service (each allows cross-origin use); the UI and the saved-query
 # API register theirs after these.
@@ -33,6 +34,11 @@ def create_app(settings: ServerSettings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     service = QueryService(settings)
     app.extensions["parley.service"] = service
+    if settings.warm_cache and settings.cache_bytes and not settings.backend:
+        # A remote backend names no build to key answers by, so there is nothing to warm.
+        service.warmer = Warmer(service, app.extensions["parley.catalog"],
+                                base=settings.endpoint_url)
+        service.warmer.start()
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(ui.bp)

@@ -40,6 +40,9 @@ from parley.server.settings import load_settings
               help="executors copy the store into memory (faster) or read it on disk "
                    "(default: in memory when the store holds at most 2,000,000 quads, "
                    "$PARLEY_IN_MEMORY_MAX_QUADS)")
+@click.option("--warm-cache/--no-warm-cache", "warm_cache", default=None,
+              help="compute the saved queries' default answers into the cache for each new "
+                   "build, before anyone asks (default on; $PARLEY_WARM_CACHE)")
 @click.option("--backend", default=None, metavar="URL",
               help="answer from this remote SPARQL 1.1 query endpoint instead of the store")
 @click.option("--backend-user", default=None, help="user name for HTTP Basic authentication at the backend")
@@ -48,8 +51,8 @@ from parley.server.settings import load_settings
 @click.option("--backend-header", "backend_headers", multiple=True, metavar="'NAME: VALUE'",
               help="extra HTTP header sent to the backend (e.g. an API key); repeat")
 def serve(store, corpus, queries, host, port, workers, executors, timeout, max_body, row_cap, cors_origins, no_cors,
-          service_allowlist, no_federation, in_memory, backend, backend_user, backend_password_env,
-          backend_headers):
+          service_allowlist, no_federation, in_memory, warm_cache, backend, backend_user,
+          backend_password_env, backend_headers):
     """Serve the graph over the SPARQL 1.1 Protocol at /sparql (read-only)."""
     from parley.server.serving import serve as run
 
@@ -57,7 +60,7 @@ def serve(store, corpus, queries, host, port, workers, executors, timeout, max_b
         raise UsageError("--backend serves a remote endpoint: --store and --in-memory do not apply")
     settings = load_settings(
         store=store, corpus=corpus, queries=queries, host=host, port=port, workers=workers, executors=executors, timeout=timeout,
-        max_body=max_body, row_cap=row_cap, in_memory=in_memory,
+        max_body=max_body, row_cap=row_cap, in_memory=in_memory, warm_cache=warm_cache,
         cors_origins=() if no_cors else (cors_origins or None),
         service_allowlist=() if no_federation else (service_allowlist or None),
         backend=backend, backend_user=backend_user, backend_password_env=backend_password_env,
@@ -69,7 +72,7 @@ def serve(store, corpus, queries, host, port, workers, executors, timeout, max_b
         source = str(settings.store)
     else:
         raise StoreError(f"no store at {settings.store}: run `kg build`, pass --store DIR or --backend URL")
-    click.echo(f"serving {source} at http://{settings.host}:{settings.port}/sparql", err=True)
+    click.echo(f"serving {source} at {settings.endpoint_url}", err=True)
     run(settings)
 
 

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from parley.kg.catalog import SavedQuery
+from parley.kg.querying import Term, query_with_values
 from parley.server.backends import Backend, Job
 from parley.server.caching import Answer, AnswerCache, etag_for
 from parley.server.executors import EmbeddedBackend
@@ -25,6 +28,18 @@ class QueryRequest:
     format: str | None  # the `format=` shortcut, overriding Accept
 
 
+def saved_query_request(saved: SavedQuery, bindings: Mapping[str, Term], base: str,
+                        accept: str | None, format: str | None = None) -> QueryRequest:
+    """A saved query with its parameters bound, as the API and the warm cache ask it.
+
+    The parameters travel as VALUES blocks of validated terms, as on every path
+    (kg.querying.with_leading_values), so the embedded executors and a remote backend
+    both take plain query text and plan it as the library does.
+    """
+    return QueryRequest(query=query_with_values(saved, bindings), base=base, default_graphs=None,
+                        named_graphs=None, accept=accept, format=format)
+
+
 @dataclass(frozen=True)
 class Outcome:
     answer: Answer
@@ -41,6 +56,7 @@ class QueryService:
         self.settings = settings
         self.backend = backend or open_backend(settings)
         self.cache = AnswerCache(settings.cache_bytes)
+        self.warmer = None  # a warming.Warmer once the app starts one
         self._inspect = functools.lru_cache(maxsize=4096)(self._inspect_uncached)
 
     def _inspect_uncached(self, query: str) -> QueryShape:
@@ -54,8 +70,11 @@ class QueryService:
         # An unrecognised form is left for the parser to reject; any format will do.
         return choose(GRAPHS if shape.returns_graph else RESULTS, accept, short)
 
-    def key(self, request: QueryRequest, media: Format, build: str) -> tuple:
-        return (build, request.query, request.base, request.default_graphs, request.named_graphs,
+    def key(self, request: QueryRequest, shape: QueryShape, media: Format, build: str) -> tuple:
+        # The base changes an answer only through relative IRIs; without them, clients
+        # that reach the server by different names share answers (and the warm cache).
+        base = request.base if shape.relative_iris else None
+        return (build, request.query, base, request.default_graphs, request.named_graphs,
                 media.media_type, self.settings.row_cap)
 
     def current_etag(self, request: QueryRequest) -> tuple[QueryShape, Format, str | None]:
@@ -67,7 +86,7 @@ class QueryService:
         shape = self.shape(request.query)
         media = self.negotiate(shape, request.accept, request.format)
         build = self.backend.build()
-        return shape, media, None if build is None else etag_for(self.key(request, media, build))
+        return shape, media, None if build is None else etag_for(self.key(request, shape, media, build))
 
     def answer(self, request: QueryRequest) -> Outcome:
         shape, media, etag = self.current_etag(request)
@@ -80,7 +99,7 @@ class QueryService:
             named_graphs=request.named_graphs, shape=shape, media=media, row_cap=self.settings.row_cap,
         ), self.settings.timeout)
         answer = Answer(evaluation.body, media.content_type,
-                        etag_for(self.key(request, media, evaluation.build)), evaluation.truncated)
+                        etag_for(self.key(request, shape, media, evaluation.build)), evaluation.truncated)
         if caching:
             self.cache.put(answer)
         return Outcome(answer, False)
@@ -93,4 +112,6 @@ class QueryService:
         return self.backend.union_default_graph()
 
     def close(self) -> None:
+        if self.warmer is not None:
+            self.warmer.stop()
         self.backend.close()

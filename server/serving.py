@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
-from parley.server.settings import ServerSettings
+from parley.server.settings import ServerSettings, bracketed
 
 # Seconds gunicorn allows beyond the query timeout before it considers a worker stuck; a
 # worker only waits on pipes, so this is generous slack, not a second query limit.
@@ -20,7 +20,7 @@ class ParleyServer(BaseApplication):
     def load_config(self):
         settings = self.settings
         config = {
-            "bind": [f"{_bracketed(settings.host)}:{settings.port}"],
+            "bind": [f"{bracketed(settings.host)}:{settings.port}"],
             "workers": settings.workers,
             # Threads wait on executor pipes (GIL released); evaluation happens elsewhere.
             "worker_class": "gthread",
@@ -46,10 +46,6 @@ class ParleyServer(BaseApplication):
         from parley.server.app import create_app
 
         return create_app(self.settings)
-
-
-def _bracketed(host: str) -> str:
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _close_pool(server, worker):

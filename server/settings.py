@@ -40,6 +40,9 @@ class ServerSettings:
     in_memory_max_quads: int = 2_000_000
     max_depth: int = 256  # bracket nesting refused before parsing (the parser crashes near 2,200)
     cache_bytes: int = 64 * 2**20  # per worker LRU of serialized answers; 0 disables it
+    # Each worker computes the saved queries' default answers into its cache when it sees a
+    # new build (server/warming.py); needs the cache and the embedded store.
+    warm_cache: bool = True
     executor_memory: int = 2 * 2**30  # address space an executor may add beyond its open store (RLIMIT_AS)
     reload_interval: float = 1.0  # seconds between checks of realpath(store)
     corpus: Path = field(default_factory=packaged_corpus)  # its sources/ hold the texts the source view shows
@@ -71,6 +74,11 @@ class ServerSettings:
                              "that holds the password")
         if self.backend_password is not None and self.backend_user is None:
             raise UsageError("a backend password needs --backend-user")
+
+    @property
+    def endpoint_url(self) -> str:
+        """Where the SPARQL endpoint listens, as a URL."""
+        return f"http://{bracketed(self.host)}:{self.port}/sparql"
 
     @property
     def threads(self) -> int:
@@ -108,6 +116,11 @@ def load_settings(environ: Mapping[str, str] = os.environ, *, backend_password_e
     if "cors_origins" in values:
         values["cors_origins"] = tuple(values["cors_origins"])
     return replace(ServerSettings(), **values)
+
+
+def bracketed(host: str) -> str:
+    """`host` as it goes before `:port` (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _header(line: str | tuple[str, str]) -> tuple[str, str]:

@@ -1,0 +1,57 @@
+"""The warm cache: a new build's saved-query answers are computed before anyone asks."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from pyoxigraph import QueryResultsFormat
+
+from parley.kg.catalog import load_catalog
+from parley.kg.querying import run_saved_query
+from parley.kg.store import open_read_only
+from parley.server.app import create_app
+from parley.server.settings import ServerSettings
+
+CATALOG = load_catalog()
+WARM_UP_SECONDS = 120
+
+
+@pytest.fixture(scope="module")
+def app(article_store):
+    app = create_app(ServerSettings(store=article_store, executors=1))
+    yield app
+    app.extensions["parley.service"].close()
+
+
+def test_every_default_answer_is_cached_before_the_first_request(app, article_store):
+    warmer = app.extensions["parley.service"].warmer
+    assert warmer.warmed.wait(WARM_UP_SECONDS), "the warm-up did not finish"
+    client = app.test_client()
+    store = open_read_only(article_store)
+    for query in CATALOG:
+        # Any name the client reaches the server by: the queries have no relative IRIs.
+        response = client.get(f"/api/queries/{query.id}", base_url="http://parley.example:8080",
+                              headers={"Accept": "application/sparql-results+json"})
+        assert response.status_code == 200, response.data
+        assert response.headers["X-Parley-Cache"] == "hit", query.id
+        expected = json.loads(run_saved_query(store, query).serialize(format=QueryResultsFormat.JSON))
+        assert json.loads(response.data) == expected
+
+
+def test_other_values_are_evaluated_then_cached(app):
+    warmer = app.extensions["parley.service"].warmer
+    assert warmer.warmed.wait(WARM_UP_SECONDS)
+    client = app.test_client()
+    path = "/api/queries/positions?actor=pid:benjamin-netanyahu"
+    assert client.get(path).headers["X-Parley-Cache"] == "miss"
+    assert client.get(path).headers["X-Parley-Cache"] == "hit"
+
+
+def test_nothing_is_warmed_without_a_cache_or_when_switched_off(article_store):
+    for settings in (ServerSettings(store=article_store, executors=1, cache_bytes=0),
+                     ServerSettings(store=article_store, executors=1, warm_cache=False)):
+        app = create_app(settings)
+        try:
+            assert app.extensions["parley.service"].warmer is None
+        finally:
+            app.extensions["parley.service"].close()
