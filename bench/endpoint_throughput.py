@@ -16,7 +16,7 @@ requests/s and p50/p90/p99 latency of:
 - `kg serve` (--on-disk; and --in-memory, its default up to 2,000,000 quads), asked the same SPARQL with a new
   comment per request, so its answer cache never hits: the work the peers do;
 - `kg serve`'s saved-query API with the answer cache warm, and with If-None-Match (304):
-  what HTTP caching buys (at 32 connections).
+  what HTTP caching buys (at 1 and 32 connections; the cache is warmed for each build).
 All servers of a graph run side by side and take turns: each cell is the median of
 `--rounds` wrk runs (see measure_graph). Before loading, each endpoint answers each query
 once and its row count is recorded, so that a server returning less is visible. A near-static request (`ASK {}` on oxigraph in
@@ -168,9 +168,10 @@ def _measure_together(servers: dict, queries, seconds: float, rounds: int, out: 
                 for name, runs in taken.items():
                     out["servers"][name]["runs"].setdefault(bound.id, {}).setdefault(
                         "sparql", {})[key] = _median_run(runs)
-                # What caching buys is measured under load only (32 connections), once.
+                # What caching buys (the answers served to clients of the saved-query API,
+                # warmed for each build), once per connection count.
                 for name, endpoint, _, caching in running:
-                    if caching and connections == max(CONNECTIONS):
+                    if caching:
                         out["servers"][name]["runs"][bound.id].update(
                             _caching_runs(endpoint, bound, key, connections, seconds))
         for name, endpoint, _, _ in running:
