@@ -16,11 +16,15 @@ import threading
 from parley.kg.catalog import Catalog
 from parley.kg.errors import KGError
 from parley.kg.querying import bind_parameters
+from parley.server.caching import etag_for
 from parley.server.errors import ProtocolError
 from parley.server.service import QueryService, saved_query_request
 
 log = logging.getLogger(__name__)
 JSON_RESULTS = "application/sparql-results+json"
+# Rounds (one per reload interval) a build is asked again while executors still answer
+# from the build before; beyond that they cannot open it, and asking more would only load them.
+_MAX_ROUNDS = 10
 
 
 class Warmer:
@@ -33,6 +37,8 @@ class Warmer:
         self.warmed_build: str | None = None
         self.warmed = threading.Event()  # set after each completed warm-up (tests wait on it)
         self._stop = threading.Event()
+        self._trying: str | None = None  # the build being warmed, and the rounds it took so far
+        self._rounds = 0
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="parley-warmer", daemon=True).start()
@@ -49,8 +55,13 @@ class Warmer:
             self._stop.wait(interval)
 
     def warm(self, build: str) -> int:
-        """Ask every saved query that runs with its defaults once; how many were answered."""
-        answered = 0
+        """Ask every saved query that runs with its defaults once; how many were answered.
+
+        The build counts as warm only if every answer came from it: an executor that has
+        not switched to it yet answers from the one before (and that answer is keyed by
+        that build), so the next round asks again, from the cache for what is done.
+        """
+        answered, behind = 0, False
         for saved in self.catalog:
             if self._stop.is_set():
                 return answered
@@ -58,13 +69,23 @@ class Warmer:
                 bindings = bind_parameters(saved)
             except KGError:
                 continue  # a required parameter without default: no request to foresee
+            request = saved_query_request(saved, bindings, self.base, JSON_RESULTS)
             try:
-                self.service.answer(saved_query_request(saved, bindings, self.base, JSON_RESULTS))
-                answered += 1
+                shape, media, _ = self.service.current_etag(request)
+                outcome = self.service.answer(request)
             except (ProtocolError, RuntimeError) as error:
                 # A timeout or an executor lost to memory: the client who asks will get
                 # the same answer then; nothing else depends on this.
                 log.warning("warming the answer of saved query '%s' failed: %s", saved.id, error)
+                continue
+            answered += 1
+            behind = behind or outcome.answer.etag != etag_for(self.service.key(request, shape, media, build))
+        self._rounds = self._rounds + 1 if build == self._trying else 1
+        self._trying = build
+        if behind and self._rounds < _MAX_ROUNDS:
+            return answered
+        if behind:  # executors that cannot open the build: stop asking, clients will
+            log.warning("the executors did not answer from build %s after %d rounds", build, _MAX_ROUNDS)
         self.warmed_build = build
         self.warmed.set()
         return answered

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 from pyoxigraph import QueryResultsFormat
@@ -11,6 +13,7 @@ from parley.kg.querying import run_saved_query
 from parley.kg.store import open_read_only
 from parley.server.app import create_app
 from parley.server.settings import ServerSettings
+from serving import make_store
 
 CATALOG = load_catalog()
 WARM_UP_SECONDS = 120
@@ -55,3 +58,30 @@ def test_nothing_is_warmed_without_a_cache_or_when_switched_off(article_store):
             assert app.extensions["parley.service"].warmer is None
         finally:
             app.extensions["parley.service"].close()
+
+
+def test_a_new_build_is_warmed_when_it_is_swapped_in(tmp_path):
+    builds = tmp_path / "store.builds"
+    link = tmp_path / "store"
+    link.symlink_to(make_store(builds / "1", actors=3))
+    app = create_app(ServerSettings(store=link, executors=1, reload_interval=0.2))
+    service = app.extensions["parley.service"]
+    try:
+        assert service.warmer.warmed.wait(WARM_UP_SECONDS)
+        first_build = service.warmer.warmed_build
+        client = app.test_client()
+        before = client.get("/api/queries/actors")
+        assert before.headers["X-Parley-Cache"] == "hit"
+        service.warmer.warmed.clear()
+        staging = link.with_name("store.new")  # as `kg build` swaps it: atomically
+        staging.symlink_to(make_store(builds / "2", actors=5))
+        os.replace(staging, link)
+        deadline = time.monotonic() + WARM_UP_SECONDS
+        while service.warmer.warmed_build == first_build and time.monotonic() < deadline:
+            service.warmer.warmed.wait(0.5)
+        assert service.warmer.warmed_build != first_build
+        after = client.get("/api/queries/actors")
+        assert after.headers["X-Parley-Cache"] == "hit"
+        assert after.headers["ETag"] != before.headers["ETag"]
+    finally:
+        service.close()
