@@ -13,7 +13,8 @@ from pathlib import Path
 # "POST <path> <url-encoded body>"), with the headers of $WRK_HEADERS ("Name: value" lines).
 # With $WRK_BUST set (to a token new for each run), every GET appends a new SPARQL comment
 # to the query parameter (which must come last), so that no two requests are the same text
-# and no answer cache can hit, not even with a text an earlier run sent.
+# and no answer cache can hit, not even with a text an earlier run sent; a POST body gets
+# the comment the same way.
 _SCRIPT = r"""
 local requests, headers = {}, {}
 for line in io.lines(os.getenv("WRK_REQUESTS")) do
@@ -42,6 +43,10 @@ function request()
     local h = {}
     for k, v in pairs(headers) do h[k] = v end
     h["Content-Type"] = "application/x-www-form-urlencoded"
+    if bust then
+      sent = sent + 1
+      return wrk.format("POST", r[2], h, r[3] .. "%0A%23bust-" .. bust .. "-" .. id .. "-" .. sent)
+    end
     return wrk.format("POST", r[2], h, r[3])
   end
   if bust then

@@ -267,9 +267,10 @@ def _rate(run: dict | None) -> float | None:
     (an upper bound), so that a server too slow to answer still enters the ratios."""
     if not run or "error" in run:
         return None
-    if not run.get("requests"):
+    answered = run.get("requests", 0) - run.get("errors", 0)  # only answers count
+    if answered <= 0:
         return 1 / run["seconds"]
-    return run["requests_per_second"]
+    return run["requests_per_second"] * answered / run["requests"]
 
 
 def _cell(run: dict | None) -> str:
