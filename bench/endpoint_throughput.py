@@ -172,8 +172,10 @@ def _measure_together(servers: dict, queries, seconds: float, rounds: int, out: 
                 # warmed for each build), once per connection count.
                 for name, endpoint, _, caching in running:
                     if caching:
-                        out["servers"][name]["runs"][bound.id].update(
-                            _caching_runs(endpoint, bound, key, connections, seconds))
+                        runs = out["servers"][name]["runs"][bound.id]
+                        for mode, cells in _caching_runs(endpoint, bound, key, connections,
+                                                         seconds).items():
+                            runs.setdefault(mode, {}).update(cells)
         for name, endpoint, _, _ in running:
             if name.startswith("oxigraph serve (in memory)"):
                 ask = endpoint.query_request("ASK {}")
