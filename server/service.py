@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from parley.kg.catalog import SavedQuery
 from parley.kg.querying import Term, query_with_values
 from parley.server.backends import Backend, Job
 from parley.server.caching import Answer, AnswerCache, etag_for
+from parley.server.errors import QueryTimeout
 from parley.server.executors import EmbeddedBackend
 from parley.server.guard import QueryShape, inspect_query
 from parley.server.negotiation import GRAPHS, RESULTS, Format, choose
@@ -57,6 +61,8 @@ class QueryService:
         self.backend = backend or open_backend(settings)
         self.cache = AnswerCache(settings.cache_bytes)
         self.warmer = None  # a warming.Warmer once the app starts one
+        self._pending: dict[str, Future] = {}  # ETag -> the evaluation identical requests wait for
+        self._lock = threading.Lock()
         self._inspect = functools.lru_cache(maxsize=4096)(self._inspect_uncached)
 
     def _inspect_uncached(self, query: str) -> QueryShape:
@@ -94,15 +100,41 @@ class QueryService:
         cached = self.cache.get(etag) if caching else None
         if cached is not None:
             return Outcome(cached, True)
+        if not caching:
+            return Outcome(self._evaluate(request, shape, media), False)
+        # Identical requests that miss together share one evaluation: the first evaluates,
+        # the others wait for its answer (or its error) rather than each taking an executor.
+        with self._lock:
+            pending = self._pending.get(etag)
+            leader = pending is None
+            if leader:
+                pending = self._pending[etag] = Future()
+        if not leader:
+            try:
+                return Outcome(pending.result(timeout=self.settings.timeout), True)
+            except FutureTimeout:
+                raise QueryTimeout(f"an identical query was still running after "
+                                   f"{self.settings.timeout:g} s; try again later") from None
+        try:
+            answer = self._evaluate(request, shape, media)
+        except BaseException as error:
+            pending.set_exception(error)
+            raise
+        else:
+            self.cache.put(answer)
+            pending.set_result(answer)
+        finally:
+            with self._lock:
+                del self._pending[etag]
+        return Outcome(answer, False)
+
+    def _evaluate(self, request: QueryRequest, shape: QueryShape, media: Format) -> Answer:
         evaluation = self.backend.evaluate(Job(
             query=request.query, base=request.base, default_graphs=request.default_graphs,
             named_graphs=request.named_graphs, shape=shape, media=media, row_cap=self.settings.row_cap,
         ), self.settings.timeout)
-        answer = Answer(evaluation.body, media.content_type,
-                        etag_for(self.key(request, shape, media, evaluation.build)), evaluation.truncated)
-        if caching:
-            self.cache.put(answer)
-        return Outcome(answer, False)
+        return Answer(evaluation.body, media.content_type,
+                      etag_for(self.key(request, shape, media, evaluation.build)), evaluation.truncated)
 
     def statistics(self) -> dict | None:
         """VoID numbers of the data ({"default": ..., "graphs": [...]}), None if unavailable."""

@@ -1,9 +1,12 @@
-"""The warm cache: a new build's saved-query answers are computed before anyone asks."""
+"""The warm cache: a new build's saved-query answers computed before anyone asks, and
+identical requests that miss together sharing one evaluation."""
 from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pyoxigraph import QueryResultsFormat
@@ -12,6 +15,7 @@ from parley.kg.catalog import load_catalog
 from parley.kg.querying import run_saved_query
 from parley.kg.store import open_read_only
 from parley.server.app import create_app
+from parley.server.service import QueryRequest, QueryService
 from parley.server.settings import ServerSettings
 from serving import make_store
 
@@ -83,5 +87,46 @@ def test_a_new_build_is_warmed_when_it_is_swapped_in(tmp_path):
         after = client.get("/api/queries/actors")
         assert after.headers["X-Parley-Cache"] == "hit"
         assert after.headers["ETag"] != before.headers["ETag"]
+    finally:
+        service.close()
+
+
+class _CountingBackend:
+    """The real embedded backend, counting the evaluations that reach it."""
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.evaluations = 0
+        self.lock = threading.Lock()
+
+    def __getattr__(self, name):
+        return getattr(self.backend, name)
+
+    def evaluate(self, job, timeout):
+        with self.lock:
+            self.evaluations += 1
+        time.sleep(0.5)  # hold the evaluation open while the other requests arrive
+        return self.backend.evaluate(job, timeout)
+
+
+def test_identical_misses_share_one_evaluation(article_store):
+    settings = ServerSettings(store=article_store, executors=2, warm_cache=False)
+    service = QueryService(settings)
+    service.backend = counting = _CountingBackend(service.backend)
+    try:
+        request = QueryRequest(query="SELECT ?s WHERE { ?s a ?c } ORDER BY ?s LIMIT 5",
+                               base=settings.endpoint_url, default_graphs=None, named_graphs=None,
+                               accept="application/sparql-results+json", format=None)
+        barrier = threading.Barrier(8)
+
+        def ask():
+            barrier.wait()
+            return service.answer(request)
+
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(pool.map(lambda _: ask(), range(8)))
+        assert counting.evaluations == 1
+        assert len({outcome.answer.body for outcome in outcomes}) == 1
+        assert sum(not outcome.cached for outcome in outcomes) == 1
     finally:
         service.close()
