@@ -18,10 +18,12 @@ from parley.kg.errors import KGError
 from parley.kg.querying import bind_parameters
 from parley.server.caching import etag_for
 from parley.server.errors import ProtocolError
+from parley.server.negotiation import RESULTS
 from parley.server.service import QueryService, saved_query_request
 
 log = logging.getLogger(__name__)
-JSON_RESULTS = "application/sparql-results+json"
+# What a client that accepts anything gets, so the answer most clients ask for is warm.
+DEFAULT_RESULTS = RESULTS[0].media_type
 # Rounds (one per reload interval) a build is asked again while executors still answer
 # from the build before; beyond that they cannot open it, and asking more would only load them.
 _MAX_ROUNDS = 10
@@ -69,7 +71,7 @@ class Warmer:
                 bindings = bind_parameters(saved)
             except KGError:
                 continue  # a required parameter without default: no request to foresee
-            request = saved_query_request(saved, bindings, self.base, JSON_RESULTS)
+            request = saved_query_request(saved, bindings, self.base, DEFAULT_RESULTS)
             try:
                 shape, media, _ = self.service.current_etag(request)
                 outcome = self.service.answer(request)
