@@ -42,10 +42,9 @@ class Endpoint:
 
     def fetch(self, request_line: str, headers: dict[str, str] | None = None,
               timeout: float = 120) -> tuple[int, dict, bytes]:
-        """The answer to a request line of query_request, or to a path by GET."""
-        method, _, rest = request_line.partition(" ") if request_line.startswith(("GET ", "POST ")) \
-            else ("GET", " ", request_line)
-        path, _, body = rest.partition(" ")
+        """The answer to a request line ("GET <path>" or "POST <path> <form body>")."""
+        method, target = request_line.split(" ", 1)
+        path, _, body = target.partition(" ")
         request = urllib.request.Request(self.base_url + path, method=method,
                                          data=body.encode() if method == "POST" else None,
                                          headers={"Accept": JSON_RESULTS, **(headers or {}),

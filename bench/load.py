@@ -39,21 +39,18 @@ end
 function request()
   position = position % #requests + 1
   local r = requests[position]
+  local comment = ""
+  if bust then
+    sent = sent + 1
+    comment = "%0A%23bust-" .. bust .. "-" .. id .. "-" .. sent
+  end
   if r[1] == "POST" then
     local h = {}
     for k, v in pairs(headers) do h[k] = v end
     h["Content-Type"] = "application/x-www-form-urlencoded"
-    if bust then
-      sent = sent + 1
-      return wrk.format("POST", r[2], h, r[3] .. "%0A%23bust-" .. bust .. "-" .. id .. "-" .. sent)
-    end
-    return wrk.format("POST", r[2], h, r[3])
+    return wrk.format("POST", r[2], h, r[3] .. comment)
   end
-  if bust then
-    sent = sent + 1
-    return wrk.format("GET", r[2] .. "%0A%23bust-" .. bust .. "-" .. id .. "-" .. sent, headers)
-  end
-  return wrk.format("GET", r[2], headers)
+  return wrk.format("GET", r[2] .. comment, headers)
 end
 """
 
