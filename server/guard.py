@@ -52,6 +52,7 @@ _OPERAND_END = {"var", "string", "iri", "pname", "word", "bnode", "langtag", ")"
 _HIDING = re.compile(r"['#()]|service", re.IGNORECASE)
 _SERVICE = re.compile(r"service", re.IGNORECASE)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_UCHAR_ESCAPE = re.compile(_UCHAR)
 
 
 @dataclass(frozen=True)
@@ -82,25 +83,35 @@ def inspect_query(query: str, *, max_depth: int, service_allowlist: frozenset[st
     stack: list[str] = []
     previous = ""
     tokens = scan.tokens()
-    for index, (kind, text, position) in enumerate(tokens):
-        if kind == "punct" and text in _OPEN:
-            stack.append(text)
-            if len(stack) > max_depth:
-                raise QueryRefused(
-                    f"query nests deeper than {max_depth} levels at {scan.where(position)}; "
-                    "this endpoint does not evaluate queries nested that deeply"
-                )
-        elif kind == "punct" and text in _CLOSE:
-            if stack and stack[-1] == _CLOSE[text]:
-                stack.pop()
-        elif kind == "iri":
+    seen, pull = tokens.seen, tokens.pull
+    index = -1
+    # One pass over the tokens as they are lexed (lookahead helpers may lex a few ahead).
+    while True:
+        index += 1
+        if index == len(seen) and not pull():
+            break
+        kind, text, position = seen[index]
+        if kind == "punct":
+            if text in _OPEN:
+                stack.append(text)
+                if len(stack) > max_depth:
+                    raise QueryRefused(
+                        f"query nests deeper than {max_depth} levels at {scan.where(position)}; "
+                        "this endpoint does not evaluate queries nested that deeply"
+                    )
+            elif text in _CLOSE:
+                if stack and stack[-1] == _CLOSE[text]:
+                    stack.pop()
+            previous = text
+            continue
+        if kind == "iri":
             relative_iris = relative_iris or not _SCHEME.match(_decode_iri(text))
             if stack and stack[-1] == "(" and previous in _OPERAND_END and _HIDING.search(text[1:-1]):
                 raise QueryRefused(
                     f"ambiguous '<' at {scan.where(position)}: it reads both as an IRI and as the "
                     "less-than operator; put spaces around the operator"
                 )
-        elif kind in ("word", "pname"):
+        elif kind == "word" or kind == "pname":
             upper = text.upper()
             if form is None:
                 if upper in _QUERY_FORMS:
@@ -117,7 +128,7 @@ def inspect_query(query: str, *, max_depth: int, service_allowlist: frozenset[st
             # In a prefixed name only the prefix can be read as a keyword; `ex:service` is a name.
             if _SERVICE.search(text.partition(":")[0] if kind == "pname" else text):
                 services.append(_service_iri(tokens, index, prefixes, scan, service_allowlist))
-        previous = text if kind == "punct" else kind
+        previous = kind
     if form is None:
         words = [t for k, t, _ in tokens if k in ("word", "pname")]
         if any(w.upper() in _UPDATE_WORDS for w in words):
@@ -141,29 +152,32 @@ class _Scanner:
 
 
 class _Tokens:
-    """Significant tokens, produced lazily: a megabyte of brackets is refused at bracket 257."""
+    """Significant tokens, lexed on demand: a megabyte of brackets is refused at bracket 257."""
 
     def __init__(self, scan: _Scanner):
         self.scan = scan
         self.seen: list[tuple[str, str, int]] = []
-        self._more = self._significant()
+        self._matches = _TOKENS.finditer(scan.text)
+        self._ended = False
 
-    def _significant(self):
-        for match in _TOKENS.finditer(self.scan.text):
-            kind = match.lastgroup
-            if kind == "end":
-                return
-            if kind == "quote":
-                raise MalformedQuery(f"unterminated string starting at {self.scan.where(match.start(kind))}")
-            yield kind, match.group(kind), match.start(kind)
+    def pull(self) -> bool:
+        """Lex one more significant token into `seen`; False at the end of the text."""
+        if self._ended:
+            return False
+        match = next(self._matches)  # the `end` alternative matches before the iterator stops
+        kind = match.lastgroup
+        if kind == "end":
+            self._ended = True
+            return False
+        if kind == "quote":
+            raise MalformedQuery(f"unterminated string starting at {self.scan.where(match.start(kind))}")
+        self.seen.append((kind, match.group(kind), match.start(kind)))
+        return True
 
     def has(self, index: int) -> bool:
-        seen = self.seen
-        while len(seen) <= index:
-            token = next(self._more, None)
-            if token is None:
+        while len(self.seen) <= index:
+            if not self.pull():
                 return False
-            seen.append(token)
         return True
 
     def __getitem__(self, index: int) -> tuple[str, str, int]:
@@ -172,9 +186,9 @@ class _Tokens:
         return self.seen[index]
 
     def __iter__(self):
-        seen, index = self.seen, 0
-        while index < len(seen) or self.has(index):
-            yield seen[index]
+        index = 0
+        while self.has(index):
+            yield self.seen[index]
             index += 1
 
 
@@ -241,6 +255,8 @@ def _service_iri(tokens, index, prefixes, scan, allowlist) -> str:
 
 
 def _decode_iri(token: str) -> str:
-    return re.sub(_UCHAR, lambda m: chr(int(m.group()[2:], 16)), token[1:-1])
+    if "\\" not in token:
+        return token[1:-1]
+    return _UCHAR_ESCAPE.sub(lambda m: chr(int(m.group()[2:], 16)), token[1:-1])
 
 
