@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Store
@@ -345,38 +347,75 @@ _FOCUS_GRAPH = "urn:x-parley:validation:focus:"
 _IN_VIEW = NamedNode("urn:x-parley:validation:hasFocusNode")
 
 
-def validate(store: Store, shapes_graph: NamedNode = SHAPES_GRAPH) -> list[Violation]:
-    """Every top-level result of the shapes over each source graph's view."""
+@dataclass(frozen=True)
+class _Plan:
+    """One shape's work: fill its focus graph, then run its constraint queries from it."""
+
+    shape: object
+    graph: NamedNode  # the scratch graph of its focus nodes
+    fill: str  # the update that fills it
+    targets: str  # the pattern that reads it
+    queries: tuple[tuple[object, str, str | None, str], ...]  # (source, component, value, query)
+    sparql: tuple  # its sh:sparql constraints
+
+
+def validate(store: Store, shapes_graph: NamedNode = SHAPES_GRAPH,
+             threads: int | None = None) -> list[Violation]:
+    """Every top-level result of the shapes over each source graph's view.
+
+    The shapes are independent: each reads the source graphs and its own scratch graph,
+    so they run in `threads` threads (default: one per core, at most four), which
+    pyoxigraph lets run at once (it releases the GIL while it evaluates). The queries are
+    compiled first, in shape order, and the results sorted, so the answer does not depend
+    on the threads.
+    """
     shapes = _Graph(store, shapes_graph)
     compiler = Compiler(shapes, Schema(store))
-    found: set[Violation] = set()
-    scratch = []
-    try:
-        for index, shape in enumerate(sorted(shapes.objects, key=str)):
-            focus = compiler.focus(shape)
-            if focus is None:
-                continue
-            graph = NamedNode(f"{_FOCUS_GRAPH}{index}")
-            scratch.append(graph)
+    plans = []
+    for index, shape in enumerate(sorted(shapes.objects, key=str)):
+        focus = compiler.focus(shape)
+        if focus is None:
+            continue
+        graph = NamedNode(f"{_FOCUS_GRAPH}{index}")
+        targets = f"GRAPH {graph} {{ ?g {_IN_VIEW} ?this }}"
+        queries = []
+        for source, component, pattern, value in compiler.violations(shape, "?this"):
+            projected = f"?g ?this {value}" if value and value != "?this" else "?g ?this"
+            queries.append((source, component, value, f"PREFIX xsd: <{XSD}>\nSELECT DISTINCT "
+                                                       f"{projected} WHERE {{ {targets} {pattern} }}"))
+        plans.append(_Plan(
+            shape, graph,
             # View first: a literal can be a focus node (RDFS types the object of a
             # property by its range) but not the subject of a quad.
-            store.update(f"INSERT {{ GRAPH {graph} {{ ?g {_IN_VIEW} ?this }} }} "
-                         f"WHERE {{ SELECT DISTINCT ?g ?this WHERE {{ {focus} }} }}")
-            targets = f"GRAPH {graph} {{ ?g {_IN_VIEW} ?this }}"
-            for source, component, pattern, value in compiler.violations(shape, "?this"):
-                projected = f"?g ?this {value}" if value and value != "?this" else "?g ?this"
-                query = (f"PREFIX xsd: <{XSD}>\nSELECT DISTINCT {projected} "
-                         f"WHERE {{ {targets} {pattern} }}")
-                for row in store.query(query):
-                    found.add(_violation(shapes, row, source, component,
-                                         row[value[1:]] if value else None))
-            for constraint in shapes.values(shape, SH + "sparql"):
-                found.update(_sparql_violations(store, shapes, shape, targets, constraint))
+            fill=(f"INSERT {{ GRAPH {graph} {{ ?g {_IN_VIEW} ?this }} }} "
+                  f"WHERE {{ SELECT DISTINCT ?g ?this WHERE {{ {focus} }} }}"),
+            targets=targets, queries=tuple(queries),
+            sparql=tuple(shapes.values(shape, SH + "sparql"))))
+    found: set[Violation] = set()
+    try:
+        with ThreadPoolExecutor(threads or min(4, os.cpu_count() or 1)) as pool:
+            for violations in pool.map(lambda plan: _run(store, shapes, plan), plans):
+                found.update(violations)
+        # sh:sparql constraints read the union of all graphs, scratch graphs included:
+        # run after every focus graph is filled, so that each sees the same graphs.
+        for plan in plans:
+            for constraint in plan.sparql:
+                found.update(_sparql_violations(store, shapes, plan.shape, plan.targets, constraint))
     finally:
-        for graph in scratch:
-            store.remove_graph(graph)
+        for plan in plans:
+            store.remove_graph(plan.graph)
     return sorted(found, key=lambda v: (v.graph.value, str(v.focus), str(v.path or ""),
                                         v.component, str(v.value or "")))
+
+
+def _run(store: Store, shapes: _Graph, plan: _Plan) -> list[Violation]:
+    store.update(plan.fill)
+    found = []
+    for source, component, value, query in plan.queries:
+        for row in store.query(query):
+            found.append(_violation(shapes, row, source, component,
+                                    row[value[1:]] if value else None))
+    return found
 
 
 def _violation(shapes: _Graph, row, source, component: str, value) -> Violation:
