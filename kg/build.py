@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import shutil
 import time
+import traceback
+from concurrent.futures import Future, wait
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -74,6 +76,8 @@ class BuildContext:
     maps: SourceMaps | None = None
     quads: int = 0
     parsed: set[NamedNode] = field(default_factory=set)
+    # The parsed quads still being written to `staging` in the background (kg/store.py).
+    writing: Future | None = None
 
     @property
     def in_memory(self) -> bool:
@@ -111,9 +115,9 @@ def _parse(ctx: BuildContext):
     files = ctx.corpus.rdf_files()
     stream = FileStream(files)
     if ctx.staging is None:
-        ctx.store.bulk_extend(stream.quads())
+        stream.load(ctx.store)
     else:
-        ctx.store = load_staged(stream.quads(), ctx.staging, ctx.settings.in_memory_up_to)
+        ctx.store, ctx.writing = load_staged(stream, ctx.staging, ctx.settings.in_memory_up_to)
     ctx.maps = stream.check()
     ctx.parsed = {f.graph for f in files}
     ctx.quads = stream.count
@@ -194,6 +198,8 @@ def default_phases() -> list[Phase]:
 
 def _commit(ctx: BuildContext):
     """Make the staging store whole and compact; the caller closes and publishes it."""
+    if ctx.writing is not None:
+        ctx.writing.result()  # the parsed graphs are on disk (or their write's error raises)
     written = write_derived(ctx.store, ctx.staging, ctx.parsed) if ctx.in_memory else 0
     ctx.staging.flush()
     # Several bulk loads leave overlapping files; one compaction makes reads of the
@@ -211,13 +217,19 @@ def run_phases(settings: BuildSettings, store: Store, phases: list[Phase] | None
     progress = progress or Progress()
     report = BuildReport(started=datetime.now(timezone.utc))
     ctx = BuildContext(settings, store, report, staging=staging)
-    for index, phase in enumerate(phases, start=1):
-        progress.phase_started(phase.name, index, len(phases))
-        began = time.perf_counter()
-        counts = phase.run(ctx) or {}
-        timing = PhaseTiming(phase.name, time.perf_counter() - began, counts)
-        report.phases.append(timing)
-        progress.phase_finished(timing)
+    try:
+        for index, phase in enumerate(phases, start=1):
+            progress.phase_started(phase.name, index, len(phases))
+            began = time.perf_counter()
+            counts = phase.run(ctx) or {}
+            timing = PhaseTiming(phase.name, time.perf_counter() - began, counts)
+            report.phases.append(timing)
+            progress.phase_finished(timing)
+    except BaseException:
+        # A failed build deletes its staging store: not while a write to it goes on.
+        if ctx.writing is not None:
+            wait([ctx.writing])
+        raise
     return report, ctx
 
 
@@ -233,14 +245,20 @@ def build(settings: BuildSettings, phases: list[Phase] | None = None,
     with build_lock(settings.store):
         remove_stale_staging(settings.store)
         staging = new_staging_dir(settings.store)
+        disk = None
         try:
             # Opened before the work starts: parsing writes to it, and a store that cannot
             # be created fails the build before minutes of work rather than after.
             disk = Store(str(staging))
             report, ctx = run_phases(settings, disk, phases, progress, staging=disk)
-            del ctx, disk  # closes RocksDB before the directory is renamed
+            del ctx
+            disk = None  # closes RocksDB before the directory is renamed
             report.build_dir = publish(settings.store, staging, settings.keep_previous)
-        except BaseException:
+        except BaseException as error:
+            # Closed first here too (the frames of the traceback hold it): RocksDB may still
+            # be finishing the background write's files, and would put some back.
+            disk = None
+            traceback.clear_frames(error.__traceback__)
             shutil.rmtree(staging, ignore_errors=True)
             raise
     return report

@@ -147,14 +147,47 @@ class FileStream:
                 for triple in parse(path=rdf_file.path, format=RdfFormat.TURTLE):
                     self.count += 1
                     yield Quad(triple.subject, triple.predicate, triple.object, graph)
-            except SyntaxError as error:
-                self.problems.append(DataError(_syntax_message(error), path=rdf_file.path,
-                                               line=error.lineno, col=error.offset))
-                continue
-            except UnicodeDecodeError as error:
-                self.problems.append(DataError(f"not UTF-8: {error.reason}", path=rdf_file.path))
+            except (SyntaxError, UnicodeDecodeError) as error:
+                self._failed(rdf_file, error)
                 continue
             self.maps.add(rdf_file, SourceMap.read(rdf_file.path))
+
+    def _failed(self, rdf_file: RdfFile, error: SyntaxError | UnicodeDecodeError) -> None:
+        if isinstance(error, UnicodeDecodeError):
+            self.problems.append(DataError(f"not UTF-8: {error.reason}", path=rdf_file.path))
+        else:
+            self.problems.append(DataError(_syntax_message(error), path=rdf_file.path,
+                                           line=error.lineno, col=error.offset))
+
+    def load(self, store: Store, up_to: int | None = None) -> bool:
+        """Parse every file straight into its graph of `store`, by pyoxigraph's own parser.
+
+        Several times faster than `quads()` (no Python object per triple), but the count
+        is of distinct quads, and blank nodes get new labels (their scope is the file,
+        so that changes nothing). Returns False, having stopped, once `store` holds more
+        than `up_to` quads (looked at whenever the text read grows by a quarter, and at the
+        end).
+        """
+        read = 0
+        look_at = 4 * 2**20
+        for rdf_file in self.files:
+            try:
+                store.load(path=rdf_file.path, format=RdfFormat.TURTLE, to_graph=rdf_file.graph)
+            except SyntaxError as error:
+                self._failed(rdf_file, error)
+                continue
+            self.maps.add(rdf_file, SourceMap.read(rdf_file.path))
+            read += rdf_file.path.stat().st_size
+            if up_to is not None and read >= look_at:
+                look_at = read * 5 // 4
+                if len(store) > up_to:
+                    return False
+        self.count = len(store)
+        return up_to is None or self.count <= up_to
+
+    def restart(self) -> None:
+        """Forget what was read, to read the files again."""
+        self.maps, self.problems, self.count = SourceMaps(), [], 0
 
     def check(self) -> SourceMaps:
         """The source maps of the files, or every syntax error found while streaming."""
