@@ -17,6 +17,7 @@ from . import evidence, provenance, shapes, vocabulary
 from .corpus import Corpus
 from .errors import ValidationError
 from .linking import LinkReport, LinkSettings, run_link
+from .listing import rank_actors
 from .parsing import FileStream, SourceMaps
 from .reasoning import ReasoningReport, reason
 from .settings import BuildSettings
@@ -176,6 +177,12 @@ def _linking(ctx: BuildContext):
     return {"linked": len(linked.result.links), "review": len(linked.result.review)}
 
 
+def _listing(ctx: BuildContext):
+    # After linking (the last phase that may add labels), before provenance (which
+    # describes every graph).
+    return {"actors ranked": rank_actors(ctx.store)}
+
+
 def _provenance(ctx: BuildContext):
     written = provenance.describe_build(ctx.store, ctx.corpus, ctx.report)
     ctx.report.graphs = provenance.graph_sizes(ctx.store)
@@ -192,7 +199,8 @@ def default_phases() -> list[Phase]:
     return [Phase("discover", _discover), Phase("parse", _parse),
             Phase("vocabulary", _vocabulary), Phase("evidence", _evidence),
             Phase("shapes", _shapes), Phase("reasoning", _reasoning),
-            Phase("linking", _linking), Phase("provenance", _provenance),
+            Phase("linking", _linking), Phase("listing", _listing),
+            Phase("provenance", _provenance),
             Phase("union", _union)]
 
 

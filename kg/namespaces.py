@@ -31,6 +31,7 @@ INFERRED_GRAPH = NamedNode(GRAPH_BASE + "inferred")
 LINKS_GRAPH = NamedNode(GRAPH_BASE + "links")
 WIKIDATA_GRAPH = NamedNode(GRAPH_BASE + "wikidata")
 BUILD_GRAPH = NamedNode(GRAPH_BASE + "build")
+LISTING_GRAPH = NamedNode(GRAPH_BASE + "listing")
 
 # Namespaces whose terms count as declared without the ontology saying so.
 BUILT_IN = (RDF, RDFS, OWL, XSD)

@@ -8,6 +8,7 @@ from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from .corpus import Corpus
 from .namespaces import (BUILD_BASE, BUILD_GRAPH, DCTERMS, INFERRED_GRAPH, LINKS_GRAPH,
+                         LISTING_GRAPH,
                          ONTOLOGY_GRAPH, PROV, RDF, RDFS, SHAPES_GRAPH, VOID, WIKIDATA_GRAPH, XSD,
                          curation, source_document)
 
@@ -85,7 +86,7 @@ def describe_build(store: Store, corpus: Corpus, report) -> int:
     triples += [(INFERRED_GRAPH, _n(PROV, "wasDerivedFrom"), s.graph) for s in corpus.sources]
     triples += [(INFERRED_GRAPH, _n(PROV, "wasDerivedFrom"), ONTOLOGY_GRAPH),
                 (INFERRED_GRAPH, _n(PROV, "wasGeneratedBy"), reasoning)]
-    linked = [g for g in (WIKIDATA_GRAPH, LINKS_GRAPH) if g.value in sizes]
+    linked = [g for g in (WIKIDATA_GRAPH, LINKS_GRAPH, LISTING_GRAPH) if g.value in sizes]
     for graph in ([ONTOLOGY_GRAPH, SHAPES_GRAPH, INFERRED_GRAPH] + linked
                   + [s.graph for s in corpus.sources]):
         triples += [(graph, a, _n(PROV, "Entity")),

@@ -8,9 +8,10 @@ import pytest
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Store, Variable
 
 from parley.kg.build import build, default_phases
-from parley.kg.namespaces import (BUILD_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, PARLEY, PID,
+from parley.kg.namespaces import (BUILD_GRAPH, INFERRED_GRAPH, LISTING_GRAPH, ONTOLOGY_GRAPH, PARLEY, PID,
                                   SHAPES_GRAPH, source_graph)
 from parley.kg.corpus import RdfFile
+from parley.kg.listing import LIST_RANK
 from parley.kg.parsing import FileStream
 from parley.kg.store import load_staged, open_read_only
 from tiny_corpus import PREFIXES, evidence, metadata
@@ -27,7 +28,7 @@ def test_build_writes_every_graph_of_the_layout(tiny):
     store = open_read_only(tiny.store)
     graphs = {g.value for g in store.named_graphs()}
     assert graphs == {g.value for g in (ONTOLOGY_GRAPH, SHAPES_GRAPH, INFERRED_GRAPH, BUILD_GRAPH,
-                                        source_graph("tiny-talks"))}
+                                        LISTING_GRAPH, source_graph("tiny-talks"))}
     assert report.graphs[source_graph("tiny-talks").value] == 35
     assert [p.name for p in report.phases] == [p.name for p in default_phases()] + ["commit"]
 
@@ -206,3 +207,17 @@ def test_staged_parse_writes_the_working_store_exactly(tmp_path, blank_graphs):
     assert memory is not staging and stream.check() and stream.count == 9 + 2 * blank_graphs
     assert set(staging) == set(memory)
     assert len({q.object for q in staging if isinstance(q.object, BlankNode)}) == blank_graphs
+
+
+def test_listing_ranks_each_actor_by_its_first_row_in_label_order(article_store):
+    store = open_read_only(article_store)
+    first: dict = {}
+    for position, row in enumerate(store.query(
+            "PREFIX parley: <https://w3id.org/parley/ontology#> "
+            "SELECT ?actor WHERE { ?actor a parley:Actor "
+            "OPTIONAL { ?actor <http://www.w3.org/2000/01/rdf-schema#label> ?label } } "
+            "ORDER BY ?label ?actor")):
+        first.setdefault(row["actor"], position)
+    ranks = {quad.subject: int(quad.object.value)
+             for quad in store.quads_for_pattern(None, LIST_RANK, None, LISTING_GRAPH)}
+    assert ranks == first and len(ranks) > 30
