@@ -13,7 +13,7 @@ For each saved query (parameters from its header's example; on the generated gra
 busiest node of the kind, see bench/workload.py) and 1 and 32 connections, wrk measures
 requests/s and p50/p90/p99 latency of:
 - the peers, asked the plain SPARQL with the values as a VALUES block;
-- `kg serve` (--on-disk; and --in-memory, its default up to 2,000,000 quads), asked the same SPARQL with a new
+- `kg serve` (--on-disk; and --in-memory, its default up to 3,000,000 quads), asked the same SPARQL with a new
   comment per request, so its answer cache never hits: the work the peers do;
 - `kg serve`'s saved-query API with the answer cache warm, and with If-None-Match (304):
   what HTTP caching buys (at 1 and 32 connections; the cache is warmed for each build).
@@ -116,7 +116,7 @@ def measure_graph(label: str, store: Path, queries, work: Path, seconds: float, 
     union = needs_union_view(open_read_only(store))
     # name: (launch, is kg serve, also measure what HTTP caching buys)
     servers = {
-        # Forced both ways: the default holds stores of up to 2,000,000 quads in memory.
+        # Forced both ways: the default holds stores of up to 3,000,000 quads in memory.
         "kg serve (on disk)": (lambda: endpoints.kg_serve(store, work,
                                                           KG_SERVE_OPTIONS + ["--on-disk"],
                                                           log_name="kg-serve-disk.log"),

@@ -179,7 +179,7 @@ def query_section(data: dict) -> tuple[list[str], list[str]]:
              "read-only on-disk store, the answer serialised as SPARQL JSON; and, for "
              "reference, on an in-memory copy of it) and over HTTP on "
              "one keep-alive connection to `kg serve` (defaults: the article graph is held "
-             "in memory, as every store of up to 2,000,000 quads): the saved-query "
+             "in memory, as every store of up to 3,000,000 quads): the saved-query "
              "API, whose answers the server caches after the first request, and the same "
              "query by the SPARQL protocol with a new comment each time, so that it is "
              f"evaluated every time. Target: < {target} ms.", ""]
@@ -372,7 +372,7 @@ def endpoint_section(data: dict) -> tuple[list[str], list[str]]:
                                            .get("sparql", {}).get(key)) for q in graph["queries"]])
                      for name in present}
             # Both ways kg serve can hold the store (the default picks memory for stores of
-            # up to 2,000,000 quads, disk beyond).
+            # up to 3,000,000 quads, disk beyond).
             for mine in (KG_DISK, KG_MEMORY):
                 kg = means.get(mine)
                 if not kg:

@@ -38,7 +38,7 @@ from parley.server.settings import load_settings
 @click.option("--no-federation", is_flag=True, help="refuse every SERVICE call")
 @click.option("--in-memory/--on-disk", "in_memory", default=None,
               help="executors copy the store into memory (faster) or read it on disk "
-                   "(default: in memory when the store holds at most 2,000,000 quads, "
+                   "(default: in memory when the store holds at most 3,000,000 quads, "
                    "$PARLEY_IN_MEMORY_MAX_QUADS)")
 @click.option("--warm-cache/--no-warm-cache", "warm_cache", default=None,
               help="compute the saved queries' default answers into the cache for each new "

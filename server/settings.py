@@ -37,7 +37,7 @@ class ServerSettings:
     # RAM per executor): True always, False never, None (the default) when the store holds
     # at most `in_memory_max_quads` quads, so small graphs are fast and big ones stay safe.
     in_memory: bool | None = None
-    in_memory_max_quads: int = 2_000_000
+    in_memory_max_quads: int = 3_000_000
     max_depth: int = 256  # bracket nesting refused before parsing (the parser crashes near 2,200)
     cache_bytes: int = 64 * 2**20  # per worker LRU of serialized answers; 0 disables it
     # Each worker computes the saved queries' default answers into its cache when it sees a
