@@ -17,7 +17,7 @@ from . import evidence, provenance, shapes, vocabulary
 from .corpus import Corpus
 from .errors import ValidationError
 from .linking import LinkReport, LinkSettings, run_link
-from .listing import rank_actors
+from .listing import write_ranks
 from .parsing import FileStream, SourceMaps
 from .reasoning import ReasoningReport, reason
 from .settings import BuildSettings
@@ -180,7 +180,7 @@ def _linking(ctx: BuildContext):
 def _listing(ctx: BuildContext):
     # After linking (the last phase that may add labels), before provenance (which
     # describes every graph).
-    return {"actors ranked": rank_actors(ctx.store)}
+    return {"ranked": write_ranks(ctx.store)}
 
 
 def _provenance(ctx: BuildContext):

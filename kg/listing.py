@@ -1,41 +1,62 @@
-"""The actors' listing order, written by the build: a page of the list is then a lookup.
+"""Listing orders, written by the build: a page of a long list is then a lookup.
 
-A saved query that lists the first actors in label order must otherwise sort every actor
-on every request: at a million triples, 5,806 actors take about 100 ms to look up and
-sort before anything else is done. The build ranks them once, in `graph/listing`, and the
-page is the actors ranked below its size (queries/actors.rq; docs/queries.md).
+A saved query that lists the first nodes of a kind in some order must otherwise sort
+every node of that kind on every request: at a million triples, the 5,806 actors take
+about 100 ms to look up and sort in label order, and the 1,581 issues 22 ms in order of
+prominence (twice per sticking-points answer), before anything else is done. The build
+ranks them once, in `graph/listing`, and a page is the nodes ranked below its size
+(queries/actors.rq, queries/sticking-points.rq; docs/queries.md).
 
-An actor's rank is the position of its first row in the (label, IRI) order of the
-distinct (actor, label) rows of the union of the graphs, which is what the endpoint's
-default graph holds: an actor with two labels has two rows. So the actors ranked below N
-own every row among the first N, and sorting their rows and keeping N gives exactly the
-first N rows of the whole order.
+A node's rank is the position of its first row in the order of the distinct rows (node,
+sort key) of the union of the graphs, which is what the endpoint's default graph holds:
+an actor with two labels has two rows. So the nodes ranked below N own every row among
+the first N, and sorting their rows and keeping N gives exactly the first N rows of the
+whole order, as the query that sorts every node would.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
 from .namespaces import LISTING_GRAPH, PARLEY
 
-LIST_RANK = NamedNode(PARLEY + "listRank")
 
-_ROWS = """
-PREFIX parley: <https://w3id.org/parley/ontology#>
+@dataclass(frozen=True)
+class Listing:
+    rank: NamedNode  # the property each ranked node gets
+    rows: str  # SELECT ?node: one row per distinct (node, key), in the listing's order
+
+
+_PREFIXES = """PREFIX parley: <https://w3id.org/parley/ontology#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?actor WHERE {
-  { SELECT DISTINCT ?actor ?label WHERE {
-      GRAPH ?typed { ?actor a parley:Actor }
-      OPTIONAL { GRAPH ?labelled { ?actor rdfs:label ?label } }
-  } }
-} ORDER BY ?label ?actor
 """
+ACTOR_RANK = NamedNode(PARLEY + "actorRank")
+ISSUE_RANK = NamedNode(PARLEY + "issueRank")
+LISTINGS = (
+    # queries/actors.rq: actors in label order, then IRI order.
+    Listing(ACTOR_RANK, _PREFIXES + """SELECT ?node WHERE {
+  { SELECT DISTINCT ?node ?label WHERE {
+      GRAPH ?typed { ?node a parley:Actor }
+      OPTIONAL { GRAPH ?labelled { ?node rdfs:label ?label } } } }
+} ORDER BY ?label ?node"""),
+    # queries/sticking-points.rq: issues by prominence (unranked last), then IRI order.
+    Listing(ISSUE_RANK, _PREFIXES + """SELECT ?node WHERE {
+  { SELECT DISTINCT ?node ?prominence WHERE {
+      GRAPH ?typed { ?node a parley:Issue }
+      OPTIONAL { GRAPH ?ranked { ?node parley:prominence ?prominence } } } }
+} ORDER BY (!BOUND(?prominence)) ?prominence ?node"""),
+)
 
 
-def rank_actors(store: Store) -> int:
-    """Write each actor's rank into the listing graph; the number of actors ranked."""
-    ranks: dict = {}
-    for position, row in enumerate(store.query(_ROWS)):
-        ranks.setdefault(row["actor"], position)
-    store.bulk_extend([Quad(actor, LIST_RANK, Literal(rank), LISTING_GRAPH)
-                       for actor, rank in ranks.items()])
-    return len(ranks)
+def write_ranks(store: Store) -> int:
+    """Write every listing's ranks into the listing graph; the number of nodes ranked."""
+    quads = []
+    for listing in LISTINGS:
+        ranks: dict = {}
+        for position, row in enumerate(store.query(listing.rows)):
+            ranks.setdefault(row["node"], position)
+        quads += [Quad(node, listing.rank, Literal(rank), LISTING_GRAPH)
+                  for node, rank in ranks.items()]
+    store.bulk_extend(quads)
+    return len(quads)

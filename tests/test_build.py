@@ -11,7 +11,7 @@ from parley.kg.build import build, default_phases
 from parley.kg.namespaces import (BUILD_GRAPH, INFERRED_GRAPH, LISTING_GRAPH, ONTOLOGY_GRAPH, PARLEY, PID,
                                   SHAPES_GRAPH, source_graph)
 from parley.kg.corpus import RdfFile
-from parley.kg.listing import LIST_RANK
+from parley.kg.listing import ACTOR_RANK, ISSUE_RANK
 from parley.kg.parsing import FileStream
 from parley.kg.store import load_staged, open_read_only
 from tiny_corpus import PREFIXES, evidence, metadata
@@ -209,15 +209,19 @@ def test_staged_parse_writes_the_working_store_exactly(tmp_path, blank_graphs):
     assert len({q.object for q in staging if isinstance(q.object, BlankNode)}) == blank_graphs
 
 
-def test_listing_ranks_each_actor_by_its_first_row_in_label_order(article_store):
+@pytest.mark.parametrize("rank, rows", [
+    (ACTOR_RANK, "SELECT ?node WHERE { ?node a parley:Actor OPTIONAL { ?node rdfs:label ?key } } "
+                 "ORDER BY ?key ?node"),
+    (ISSUE_RANK, "SELECT ?node WHERE { ?node a parley:Issue OPTIONAL { ?node parley:prominence ?key } } "
+                 "ORDER BY (!BOUND(?key)) ?key ?node"),
+])
+def test_listing_ranks_each_node_by_its_first_row_in_the_listed_order(article_store, rank, rows):
     store = open_read_only(article_store)
     first: dict = {}
-    for position, row in enumerate(store.query(
-            "PREFIX parley: <https://w3id.org/parley/ontology#> "
-            "SELECT ?actor WHERE { ?actor a parley:Actor "
-            "OPTIONAL { ?actor <http://www.w3.org/2000/01/rdf-schema#label> ?label } } "
-            "ORDER BY ?label ?actor")):
-        first.setdefault(row["actor"], position)
+    prefixes = ("PREFIX parley: <https://w3id.org/parley/ontology#> "
+                "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> ")
+    for position, row in enumerate(store.query(prefixes + rows)):
+        first.setdefault(row["node"], position)
     ranks = {quad.subject: int(quad.object.value)
-             for quad in store.quads_for_pattern(None, LIST_RANK, None, LISTING_GRAPH)}
-    assert ranks == first and len(ranks) > 30
+             for quad in store.quads_for_pattern(None, rank, None, LISTING_GRAPH)}
+    assert ranks == first and len(ranks) > 5
