@@ -4,7 +4,6 @@ from __future__ import annotations
 import shutil
 import time
 import traceback
-from concurrent.futures import Future, wait
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,8 +20,8 @@ from .listing import write_ranks
 from .parsing import FileStream, SourceMaps
 from .reasoning import ReasoningReport, reason
 from .settings import BuildSettings
-from .store import (build_lock, fill_default_graph, load_staged, new_staging_dir, publish,
-                    remove_stale_staging, write_derived)
+from .store import (StagingWrite, build_lock, fill_default_graph, load_staged, new_staging_dir,
+                    publish, remove_stale_staging, write_derived)
 from .wikidata import DEFAULT_ENDPOINT
 
 
@@ -78,7 +77,7 @@ class BuildContext:
     quads: int = 0
     parsed: set[NamedNode] = field(default_factory=set)
     # The parsed quads still being written to `staging` in the background (kg/store.py).
-    writing: Future | None = None
+    writing: StagingWrite | None = None
 
     @property
     def in_memory(self) -> bool:
@@ -233,10 +232,12 @@ def run_phases(settings: BuildSettings, store: Store, phases: list[Phase] | None
             timing = PhaseTiming(phase.name, time.perf_counter() - began, counts)
             report.phases.append(timing)
             progress.phase_finished(timing)
+            if ctx.writing is not None and ctx.writing.failed():
+                ctx.writing.result()  # the write to staging failed (a full disk): stop here
     except BaseException:
         # A failed build deletes its staging store: not while a write to it goes on.
         if ctx.writing is not None:
-            wait([ctx.writing])
+            ctx.writing.join()
         raise
     return report, ctx
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from pyoxigraph import Literal, NamedNode, Store
+from pyoxigraph import BlankNode, Literal, NamedNode, Store
 
 from .errors import KGError
 from .namespaces import ONTOLOGY_GRAPH, RDF, RDFS, SH, SHAPES_GRAPH, SOURCE_GRAPH_BASE, XSD
@@ -351,12 +351,13 @@ _IN_VIEW = NamedNode("urn:x-parley:validation:hasFocusNode")
 class _Plan:
     """One shape's work: fill its focus graph, then run its constraint queries from it."""
 
-    shape: object
+    shape: NamedNode | BlankNode
     graph: NamedNode  # the scratch graph of its focus nodes
     fill: str  # the update that fills it
     targets: str  # the pattern that reads it
-    queries: tuple[tuple[object, str, str | None, str], ...]  # (source, component, value, query)
-    sparql: tuple  # its sh:sparql constraints
+    # (source shape, component, value variable or None, query) per constraint
+    queries: tuple[tuple[NamedNode | BlankNode, str, str | None, str], ...]
+    sparql: tuple[NamedNode | BlankNode, ...]  # its sh:sparql constraints
 
 
 def validate(store: Store, shapes_graph: NamedNode = SHAPES_GRAPH,

@@ -138,7 +138,7 @@ class FileStream:
         self.files = files
         self.maps = SourceMaps()
         self.problems: list[DataError] = []
-        self.count = 0  # quads yielded, duplicates included
+        self.count = 0  # quads: yielded by quads(), duplicates included; distinct after load()
 
     def quads(self) -> Iterator[Quad]:
         for rdf_file in self.files:

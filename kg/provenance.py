@@ -86,8 +86,8 @@ def describe_build(store: Store, corpus: Corpus, report) -> int:
     triples += [(INFERRED_GRAPH, _n(PROV, "wasDerivedFrom"), s.graph) for s in corpus.sources]
     triples += [(INFERRED_GRAPH, _n(PROV, "wasDerivedFrom"), ONTOLOGY_GRAPH),
                 (INFERRED_GRAPH, _n(PROV, "wasGeneratedBy"), reasoning)]
-    linked = [g for g in (WIKIDATA_GRAPH, LINKS_GRAPH, LISTING_GRAPH) if g.value in sizes]
-    for graph in ([ONTOLOGY_GRAPH, SHAPES_GRAPH, INFERRED_GRAPH] + linked
+    optional = [g for g in (WIKIDATA_GRAPH, LINKS_GRAPH, LISTING_GRAPH) if g.value in sizes]
+    for graph in ([ONTOLOGY_GRAPH, SHAPES_GRAPH, INFERRED_GRAPH] + optional
                   + [s.graph for s in corpus.sources]):
         triples += [(graph, a, _n(PROV, "Entity")),
                     (graph, a, _n(VOID, "Dataset")),

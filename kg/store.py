@@ -6,8 +6,8 @@ import fcntl
 import itertools
 import os
 import shutil
+import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -73,13 +73,51 @@ def new_staging_dir(store: Path) -> Path:
 STAGING_BATCH = 250_000
 # The same bound for N-Quads text loaded into the staging store: about 200,000 quads.
 STAGING_BYTES = 40 * 2**20
+# Each graph cut out of the N-Quads text is one scan of it: with more graphs than this
+# holding blank nodes, every parsed quad is written as a term instead (slower, exact).
+_MOST_GRAPHS_CUT = 16
 # The graphs whose blank nodes must keep their labels on disk (see load_staged).
 _WITH_BLANK_NODES = ("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
                      "FILTER (isBlank(?s) || isBlank(?o) || isTriple(?o)) }")
 
 
+class StagingWrite(threading.Thread):
+    """Parsed graphs being written to the staging store, as N-Quads text, in the background.
+
+    A plain thread rather than an executor's future: `join()` returns only once the
+    thread has let go of the store, so that a failed build can close RocksDB before it
+    deletes the staging directory.
+    """
+
+    def __init__(self, staging: Store, text: bytes):
+        super().__init__(name="parley-staging", daemon=True)
+        self._staging, self._text = staging, text
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            start = 0
+            while start < len(self._text):
+                end = self._text.find(b"\n", start + STAGING_BYTES) + 1 or len(self._text)
+                self._staging.bulk_load(self._text[start:end], format=RdfFormat.N_QUADS)
+                start = end
+        except BaseException as error:  # raised in the build's thread by result()
+            self.error = error
+        finally:
+            del self._staging, self._text
+
+    def failed(self) -> bool:
+        return not self.is_alive() and self.error is not None
+
+    def result(self) -> None:
+        """Wait for the write; raise its error if it failed."""
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
 def load_staged(stream: FileStream, staging: Store, in_memory_up_to: int
-                ) -> tuple[Store, Future | None]:
+                ) -> tuple[Store, StagingWrite | None]:
     """Parse the files into the build's working store, and write them to the staging store.
 
     Returns the store the build works in, and the write to staging if it is still going
@@ -93,9 +131,12 @@ def load_staged(stream: FileStream, staging: Store, in_memory_up_to: int
     holds no GIL, so the write takes the second core while the validation phases run.
     Graphs with blank nodes are the exception: the bulk loader gives blank nodes new
     labels, and the graphs written at the end must name the same ones, so those graphs
-    (the ontology's, typically) are written as terms, at once. Past `in_memory_up_to` quads the copy is dropped and the files are
-    parsed again straight to disk, where the build then works: slower, but its memory no
-    longer grows with the corpus.
+    (the ontology's, typically) are written as terms, at once.
+
+    Past `in_memory_up_to` quads (checked as the text read grows by a quarter, so the copy
+    may pass it by that much before it is dropped) the files are parsed again straight to
+    disk, where the build then works: slower, but its memory no longer grows with the
+    corpus. The N-Quads text (about 200 bytes a quad) is held until it is written.
     """
     if in_memory_up_to > 0:
         memory = Store()
@@ -115,22 +156,23 @@ def _extend(staging: Store, quads: Iterable[Quad]) -> None:
         staging.bulk_extend(batch)
 
 
-def _write_parsed(memory: Store, staging: Store) -> Future | None:
+def _write_parsed(memory: Store, staging: Store) -> StagingWrite | None:
     """Write the parsed graphs in `memory` to `staging`; the part still being written."""
     with_blank_nodes = [row["g"] for row in memory.query(_WITH_BLANK_NODES)]
-    # Each line of the dump ends with its graph (every parsed quad is in a named graph).
-    text, lines = _without_graphs(memory.dump(format=RdfFormat.N_QUADS), with_blank_nodes)
-    if lines != sum(1 for g in with_blank_nodes for _ in memory.quads_for_pattern(None, None, None, g)):
-        # Not the dump this expects: write everything as terms.
+    text, lines = b"", -1
+    if len(with_blank_nodes) <= _MOST_GRAPHS_CUT:
+        # Each line of the dump ends with its graph (every parsed quad is in a named graph).
+        text, lines = _without_graphs(memory.dump(format=RdfFormat.N_QUADS), with_blank_nodes)
+    if lines != sum(1 for g in with_blank_nodes
+                    for _ in memory.quads_for_pattern(None, None, None, g)):
+        # Blank nodes in many sources, or not the dump this expects: all as terms.
         _extend(staging, memory.quads_for_pattern(None, None, None, None))
         return None
-    for graph in with_blank_nodes:  # as terms, labels kept (a few small graphs: the ontology's)
+    for graph in with_blank_nodes:  # as terms, labels kept (the ontology's, the shapes')
         _extend(staging, memory.quads_for_pattern(None, None, None, graph))
-    writer = ThreadPoolExecutor(1, thread_name_prefix="parley-staging")
-    try:
-        return writer.submit(_load_text, staging, text)
-    finally:
-        writer.shutdown(wait=False)
+    writer = StagingWrite(staging, text)
+    writer.start()
+    return writer
 
 
 def _without_graphs(text: bytes, graphs: list[NamedNode]) -> tuple[bytes, int]:
@@ -152,14 +194,6 @@ def _without_graphs(text: bytes, graphs: list[NamedNode]) -> tuple[bytes, int]:
         last = end
     pieces.append(text[last:])
     return b"".join(pieces), len(cut)
-
-
-def _load_text(staging: Store, text: bytes) -> None:
-    start = 0
-    while start < len(text):
-        end = text.find(b"\n", start + STAGING_BYTES) + 1 or len(text)
-        staging.bulk_load(text[start:end], format=RdfFormat.N_QUADS)
-        start = end
 
 
 _UNION = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"

@@ -164,8 +164,8 @@ class _Tokens:
         """Lex one more significant token into `seen`; False at the end of the text."""
         if self._ended:
             return False
-        match = next(self._matches)  # the `end` alternative matches before the iterator stops
-        kind = match.lastgroup
+        match = next(self._matches, None)  # `end` matches before the iterator stops
+        kind = match.lastgroup if match is not None else "end"
         if kind == "end":
             self._ended = True
             return False

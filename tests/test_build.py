@@ -13,7 +13,7 @@ from parley.kg.namespaces import (BUILD_GRAPH, INFERRED_GRAPH, LISTING_GRAPH, ON
 from parley.kg.corpus import RdfFile
 from parley.kg.listing import ACTOR_RANK, ISSUE_RANK
 from parley.kg.parsing import FileStream
-from parley.kg.store import load_staged, open_read_only
+from parley.kg.store import StagingWrite, load_staged, open_read_only
 from tiny_corpus import PREFIXES, evidence, metadata
 
 TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -225,3 +225,11 @@ def test_listing_ranks_each_node_by_its_first_row_in_the_listed_order(article_st
     ranks = {quad.subject: int(quad.object.value)
              for quad in store.quads_for_pattern(None, rank, None, LISTING_GRAPH)}
     assert ranks == first and len(ranks) > 5
+
+
+def test_a_failed_write_to_staging_raises_where_the_build_waits(tmp_path):
+    write = StagingWrite(Store(str(tmp_path / "staging")), b"<not> n-quads\n")
+    write.start()
+    with pytest.raises(SyntaxError):
+        write.result()
+    assert write.failed() and not write.is_alive()
