@@ -2,10 +2,12 @@
 
 A saved query that lists the first nodes of a kind in some order must otherwise sort
 every node of that kind on every request: at a million triples, the 5,806 actors take
-about 100 ms to look up and sort in label order, and the 1,581 issues 22 ms in order of
-prominence (twice per sticking-points answer), before anything else is done. The build
-ranks them once, in `graph/listing`, and a page is the nodes ranked below its size
-(queries/actors.rq, queries/sticking-points.rq; docs/queries.md).
+about 100 ms to look up and sort in label order, the 1,581 issues 22 ms in order of
+prominence (twice per sticking-points answer), the cease-fire proposals 74 ms in IRI
+order, the five pages of negotiations-status 67 ms together, before anything else is
+done. The build ranks them once, in `graph/listing`, and a page is the nodes ranked below
+its size (queries/actors.rq, sticking-points.rq, ceasefire-terms.rq,
+negotiations-status.rq; docs/queries.md).
 
 A node's rank is the position of its first row in the order of the distinct rows (node,
 sort key) of the union of the graphs, which is what the endpoint's default graph holds:
@@ -33,6 +35,18 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 """
 ACTOR_RANK = NamedNode(PARLEY + "actorRank")
 ISSUE_RANK = NamedNode(PARLEY + "issueRank")
+CEASEFIRE_PROPOSAL_RANK = NamedNode(PARLEY + "ceasefireProposalRank")
+PARTY_RANK = NamedNode(PARLEY + "partyRank")
+MEDIATOR_RANK = NamedNode(PARLEY + "mediatorRank")
+CONTACT_RANK = NamedNode(PARLEY + "contactRank")
+TRUCE_RANK = NamedNode(PARLEY + "truceRank")
+ASSESSMENT_RANK = NamedNode(PARLEY + "assessmentRank")
+
+
+def _by_iri(pattern: str) -> str:
+    """The nodes `?node` that match `pattern` in some graph, distinct, in IRI order."""
+    return _PREFIXES + f"SELECT ?node WHERE {{ {{ SELECT DISTINCT ?node WHERE {{ {pattern} }} }} }} ORDER BY ?node"
+
 LISTINGS = (
     # queries/actors.rq: actors in label order, then IRI order.
     Listing(ACTOR_RANK, _PREFIXES + """SELECT ?node WHERE {
@@ -46,6 +60,18 @@ LISTINGS = (
       GRAPH ?typed { ?node a parley:Issue }
       OPTIONAL { GRAPH ?ranked { ?node parley:prominence ?prominence } } } }
 } ORDER BY (!BOUND(?prominence)) ?prominence ?node"""),
+    # queries/ceasefire-terms.rq: proposals one of whose terms is a cease-fire of some kind.
+    Listing(CEASEFIRE_PROPOSAL_RANK, _by_iri(
+        "{ GRAPH ?g1 { ?term parley:ceasefireKind ?kind } } "
+        "UNION { GRAPH ?g2 { ?term parley:termType parley:Ceasefire } } "
+        "UNION { GRAPH ?g3 { ?term parley:termType parley:CessationOfHostilities } } "
+        "GRAPH ?g4 { ?node parley:hasTerm ?term } GRAPH ?g5 { ?node a parley:Proposal }")),
+    # queries/negotiations-status.rq: a page of each topic.
+    Listing(PARTY_RANK, _by_iri("GRAPH ?g { ?node parley:partyTo ?negotiation }")),
+    Listing(MEDIATOR_RANK, _by_iri("GRAPH ?g { ?node parley:mediates ?negotiation }")),
+    Listing(CONTACT_RANK, _by_iri("GRAPH ?g { ?node parley:forNegotiation ?negotiation }")),
+    Listing(TRUCE_RANK, _by_iri("GRAPH ?g { ?node a parley:Truce }")),
+    Listing(ASSESSMENT_RANK, _by_iri("GRAPH ?g { ?node parley:assessmentOf ?target }")),
 )
 
 
