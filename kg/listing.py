@@ -43,35 +43,39 @@ TRUCE_RANK = NamedNode(PARLEY + "truceRank")
 ASSESSMENT_RANK = NamedNode(PARLEY + "assessmentRank")
 
 
-def _by_iri(pattern: str) -> str:
-    """The nodes `?node` that match `pattern` in some graph, distinct, in IRI order."""
-    return _PREFIXES + f"SELECT ?node WHERE {{ {{ SELECT DISTINCT ?node WHERE {{ {pattern} }} }} }} ORDER BY ?node"
+def _ranked(pattern: str, key: str | None = None) -> str:
+    """The distinct rows (?node, ?key) that match `pattern` in some graph, by `key` then IRI.
+
+    `key` is the ORDER BY expression of ?key ahead of the node's IRI; None orders by IRI
+    alone (one row per node).
+    """
+    rows = "?node ?key" if key else "?node"
+    order = f"{key} ?node" if key else "?node"
+    return (f"{_PREFIXES}SELECT ?node WHERE {{ {{ SELECT DISTINCT {rows} WHERE {{ {pattern} }} }} }}"
+            f" ORDER BY {order}")
+
 
 LISTINGS = (
     # queries/actors.rq: actors in label order, then IRI order.
-    Listing(ACTOR_RANK, _PREFIXES + """SELECT ?node WHERE {
-  { SELECT DISTINCT ?node ?label WHERE {
-      GRAPH ?typed { ?node a parley:Actor }
-      OPTIONAL { GRAPH ?labelled { ?node rdfs:label ?label } } } }
-} ORDER BY ?label ?node"""),
+    Listing(ACTOR_RANK, _ranked("GRAPH ?typed { ?node a parley:Actor } "
+                                "OPTIONAL { GRAPH ?labelled { ?node rdfs:label ?key } }",
+                                key="?key")),
     # queries/sticking-points.rq: issues by prominence (unranked last), then IRI order.
-    Listing(ISSUE_RANK, _PREFIXES + """SELECT ?node WHERE {
-  { SELECT DISTINCT ?node ?prominence WHERE {
-      GRAPH ?typed { ?node a parley:Issue }
-      OPTIONAL { GRAPH ?ranked { ?node parley:prominence ?prominence } } } }
-} ORDER BY (!BOUND(?prominence)) ?prominence ?node"""),
+    Listing(ISSUE_RANK, _ranked("GRAPH ?typed { ?node a parley:Issue } "
+                                "OPTIONAL { GRAPH ?ranked { ?node parley:prominence ?key } }",
+                                key="(!BOUND(?key)) ?key")),
     # queries/ceasefire-terms.rq: proposals one of whose terms is a cease-fire of some kind.
-    Listing(CEASEFIRE_PROPOSAL_RANK, _by_iri(
+    Listing(CEASEFIRE_PROPOSAL_RANK, _ranked(
         "{ GRAPH ?g1 { ?term parley:ceasefireKind ?kind } } "
         "UNION { GRAPH ?g2 { ?term parley:termType parley:Ceasefire } } "
         "UNION { GRAPH ?g3 { ?term parley:termType parley:CessationOfHostilities } } "
         "GRAPH ?g4 { ?node parley:hasTerm ?term } GRAPH ?g5 { ?node a parley:Proposal }")),
     # queries/negotiations-status.rq: a page of each topic.
-    Listing(PARTY_RANK, _by_iri("GRAPH ?g { ?node parley:partyTo ?negotiation }")),
-    Listing(MEDIATOR_RANK, _by_iri("GRAPH ?g { ?node parley:mediates ?negotiation }")),
-    Listing(CONTACT_RANK, _by_iri("GRAPH ?g { ?node parley:forNegotiation ?negotiation }")),
-    Listing(TRUCE_RANK, _by_iri("GRAPH ?g { ?node a parley:Truce }")),
-    Listing(ASSESSMENT_RANK, _by_iri("GRAPH ?g { ?node parley:assessmentOf ?target }")),
+    Listing(PARTY_RANK, _ranked("GRAPH ?g { ?node parley:partyTo ?negotiation }")),
+    Listing(MEDIATOR_RANK, _ranked("GRAPH ?g { ?node parley:mediates ?negotiation }")),
+    Listing(CONTACT_RANK, _ranked("GRAPH ?g { ?node parley:forNegotiation ?negotiation }")),
+    Listing(TRUCE_RANK, _ranked("GRAPH ?g { ?node a parley:Truce }")),
+    Listing(ASSESSMENT_RANK, _ranked("GRAPH ?g { ?node parley:assessmentOf ?target }")),
 )
 
 

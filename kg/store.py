@@ -163,13 +163,14 @@ def _write_parsed(memory: Store, staging: Store) -> StagingWrite | None:
     if len(with_blank_nodes) <= _MOST_GRAPHS_CUT:
         # Each line of the dump ends with its graph (every parsed quad is in a named graph).
         text, lines = _without_graphs(memory.dump(format=RdfFormat.N_QUADS), with_blank_nodes)
-    if lines != sum(1 for g in with_blank_nodes
-                    for _ in memory.quads_for_pattern(None, None, None, g)):
+    # As terms, labels kept (the ontology's, the shapes'): a few small graphs.
+    as_terms = [quad for graph in with_blank_nodes
+                for quad in memory.quads_for_pattern(None, None, None, graph)]
+    if lines != len(as_terms):
         # Blank nodes in many sources, or not the dump this expects: all as terms.
         _extend(staging, memory.quads_for_pattern(None, None, None, None))
         return None
-    for graph in with_blank_nodes:  # as terms, labels kept (the ontology's, the shapes')
-        _extend(staging, memory.quads_for_pattern(None, None, None, graph))
+    _extend(staging, as_terms)
     writer = StagingWrite(staging, text)
     writer.start()
     return writer
