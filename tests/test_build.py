@@ -7,10 +7,11 @@ import os
 import pytest
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Store, Variable
 
-from parley.kg.build import build, default_phases
+from parley.kg.build import (SCALE_THRESHOLD_QUADS, SCALE_THRESHOLD_SOURCES, BuildContext, build,
+                             default_phases)
 from parley.kg.namespaces import (BUILD_GRAPH, INFERRED_GRAPH, LISTING_GRAPH, ONTOLOGY_GRAPH, PARLEY, PID,
                                   SHAPES_GRAPH, source_graph)
-from parley.kg.corpus import RdfFile
+from parley.kg.corpus import Corpus, RdfFile, Source
 from parley.kg.listing import (ACTOR_RANK, ASSESSMENT_RANK, CEASEFIRE_PROPOSAL_RANK, CONTACT_RANK,
                                ISSUE_RANK, MEDIATOR_RANK, PARTY_RANK, TRUCE_RANK)
 from parley.kg.parsing import FileStream
@@ -243,3 +244,17 @@ def test_a_failed_write_to_staging_raises_where_the_build_waits(tmp_path):
     with pytest.raises(SyntaxError):
         write.result()
     assert write.failed() and not write.is_alive()
+
+
+@pytest.mark.parametrize(("quads", "sources", "at_scale"), [
+    (SCALE_THRESHOLD_QUADS, SCALE_THRESHOLD_SOURCES, False),
+    (SCALE_THRESHOLD_QUADS + 1, 1, True),
+    # Many small sources: pySHACL would validate them one by one, about a second each.
+    (1_000, SCALE_THRESHOLD_SOURCES + 1, True),
+])
+def test_many_sources_or_many_quads_take_the_paths_built_for_scale(tmp_path, quads, sources, at_scale):
+    corpus = Corpus(ontology=tmp_path / "o.ttl", shapes=tmp_path / "s.ttl", sources=tuple(
+        Source(f"s{i}", tmp_path / f"s{i}.txt", tmp_path / f"s{i}.meta.ttl", tmp_path / f"s{i}.ttl")
+        for i in range(sources)))
+    context = BuildContext(settings=None, store=Store(), report=None, corpus=corpus, quads=quads)
+    assert context.at_scale is at_scale
