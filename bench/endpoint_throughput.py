@@ -15,6 +15,8 @@ requests/s and p50/p90/p99 latency of:
 - the peers, asked the plain SPARQL with the values as a VALUES block;
 - `kg serve` (--on-disk; and --in-memory, its default up to 3,000,000 quads), asked the same SPARQL with a new
   comment per request, so its answer cache never hits: the work the peers do;
+- `kg serve --in-memory` as it runs for its users, asked exactly what the peers are asked
+  (the same text every request, so its answer cache serves all but the first): "as served";
 - `kg serve`'s saved-query API with the answer cache warm, and with If-None-Match (304):
   what HTTP caching buys (at 1 and 32 connections; the cache is warmed for each build).
 All servers of a graph run side by side and take turns: each cell is the median of
@@ -53,8 +55,24 @@ RDFLIB_UP_TO = 50_000
 ALONE = {"rdflib-endpoint"}
 
 
-def build_store(corpus: Path, store: Path) -> Path:
+# What a build is made from besides the corpus: a store older than any of these is stale
+# (a store built before a listing rank existed answers its saved query with no rows).
+_BUILD_INPUTS = ("kg", "ontology", "queries", "data")
+
+
+def _stale(store: Path, corpus: Path) -> bool:
     if not store.exists():
+        return True
+    built = store.stat().st_mtime  # the build directory the symlink leads to
+    inputs = [corpus / "GENERATED.json"] + [path for folder in _BUILD_INPUTS
+                                            for path in (machine.REPO / folder).rglob("*")
+                                            if path.is_file() and "__pycache__" not in path.parts]
+    return any(path.stat().st_mtime > built for path in inputs if path.exists())
+
+
+def build_store(corpus: Path, store: Path) -> Path:
+    """The store of `corpus`, built again when the code, ontology or queries changed since."""
+    if _stale(store, corpus):
         subprocess.run([str(machine.VENV_BIN / "kg"), "build", "--corpus", str(corpus),
                         "--store", str(store)], check=True, capture_output=True)
     return store
@@ -114,22 +132,23 @@ def measure_graph(label: str, store: Path, queries, work: Path, seconds: float, 
     # The peers get the same default graph as kg serve: the build's own (a set), or the
     # union view for a store without one.
     union = needs_union_view(open_read_only(store))
-    # name: (launch, is kg serve, also measure what HTTP caching buys)
+    # name: (launch, is kg serve, also measure what HTTP caching buys, also measure it as
+    # served: the peers' very requests, answer cache on)
     servers = {
         # Forced both ways: the default holds stores of up to 3,000,000 quads in memory.
         "kg serve (on disk)": (lambda: endpoints.kg_serve(store, work,
                                                           KG_SERVE_OPTIONS + ["--on-disk"],
                                                           log_name="kg-serve-disk.log"),
-                               True, True),
+                               True, True, False),
         "kg serve --in-memory": (lambda: endpoints.kg_serve(store, work,
                                                             KG_SERVE_OPTIONS + ["--in-memory"],
                                                             log_name="kg-serve-memory.log"),
-                                 True, False),
+                                 True, False, True),
         "oxigraph serve (on disk)": (lambda: endpoints.oxigraph_on_disk(nquads, work, union),
-                                     False, False),
+                                     False, False, False),
         "oxigraph serve (in memory)": (lambda: endpoints.oxigraph_in_memory(nquads, work, union),
-                                       False, False),
-        "rdflib-endpoint": (lambda: endpoints.rdflib_endpoint(nquads, work), False, False),
+                                       False, False, False),
+        "rdflib-endpoint": (lambda: endpoints.rdflib_endpoint(nquads, work), False, False, False),
     }
     out = {"triples": sum(1 for _ in open(nquads, "rb")), "seconds_per_run": seconds,
            "rounds": rounds, "queries": {b.id: b.values for b in queries}, "servers": {}}
@@ -148,35 +167,39 @@ def measure_graph(label: str, store: Path, queries, work: Path, seconds: float, 
 
 def _measure_together(servers: dict, queries, seconds: float, rounds: int, out: dict) -> None:
     with ExitStack() as stack:
-        running = []  # (name, endpoint, is kg serve, caching)
-        for name, (launch, kg, caching) in servers.items():
+        running = []  # (name, endpoint, is kg serve, caching, as served)
+        for name, (launch, kg, caching, served) in servers.items():
             endpoint, result = _start(name, launch, stack, queries)
             out["servers"][name] = result
             if endpoint is not None:
-                running.append((name, endpoint, kg, caching))
+                running.append((name, endpoint, kg, caching, served))
         for connections in CONNECTIONS:
             key = f"c{connections}"
             print(f"  {', '.join(r[0] for r in running)}: {connections} connection(s) …",
                   file=sys.stderr, flush=True)
             for bound in queries:
-                taken: dict[str, list[dict]] = {}
+                taken: dict[tuple[str, str], list[dict]] = {}
                 for round_ in range(rounds):
-                    for name, endpoint, kg, _ in (running if round_ % 2 == 0 else running[::-1]):
+                    for name, endpoint, kg, _, served in (running if round_ % 2 == 0
+                                                          else running[::-1]):
                         request = endpoint.query_request(bound.sparql_with_values)
-                        taken.setdefault(name, []).append(
+                        taken.setdefault((name, "sparql"), []).append(
                             _load(endpoint, [request], connections, seconds, bust=kg))
-                for name, runs in taken.items():
+                        if served:
+                            taken.setdefault((name, "sparql_served"), []).append(
+                                _load(endpoint, [request], connections, seconds))
+                for (name, mode), runs in taken.items():
                     out["servers"][name]["runs"].setdefault(bound.id, {}).setdefault(
-                        "sparql", {})[key] = _median_run(runs)
+                        mode, {})[key] = _median_run(runs)
                 # What caching buys (the answers served to clients of the saved-query API,
                 # warmed for each build), once per connection count.
-                for name, endpoint, _, caching in running:
+                for name, endpoint, _, caching, _ in running:
                     if caching:
                         runs = out["servers"][name]["runs"][bound.id]
                         for mode, run in _caching_runs(endpoint, bound, connections,
                                                        seconds).items():
                             runs.setdefault(mode, {})[key] = run
-        for name, endpoint, _, _ in running:
+        for name, endpoint, *_ in running:
             if name.startswith("oxigraph serve (in memory)"):
                 ask = endpoint.query_request("ASK {}")
                 out["servers"][name]["static"] = {f"c{c}": _load(endpoint, [ask], c, seconds)

@@ -3,9 +3,9 @@
     .venv/bin/python -m bench.run_all [--note "…"] [--quick]
 
 Runs, one after the other so that they do not compete for the 2 cores: the build at
-scale (bench/build_scale.py), the saved-query latencies (bench/query_latency.py) and the
-endpoint throughput (bench/endpoint_throughput.py), each writing bench/results/*.json,
-then bench/report.py. `--quick` is a smoke run (small sizes, 1 s per load run) that checks
+scale (bench/build_scale.py), the saved-query latencies (bench/query_latency.py), the
+endpoint throughput (bench/endpoint_throughput.py), then the saved-query latencies on the
+generated stores that step built, each writing bench/results/*.json, then bench/report.py. `--quick` is a smoke run (small sizes, 1 s per load run) that checks
 the harness, not the numbers.
 """
 from __future__ import annotations
@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         ["bench.endpoint_throughput", "--rounds", "1" if args.quick else "3",
          "--large", *([sizes[-2]] if args.quick else ["100000", "1000000"])],
     ]
+    # The saved queries through the library on the generated stores the endpoint step built.
+    steps += [["bench.query_latency", "--store", f"/tmp/parley-bench/endpoint-store-{size}-seed1",
+               "--in-memory", "--runs", "3" if args.quick else "10"]
+              for size in ([sizes[-2]] if args.quick else ["100000", "1000000"])]
     for step in steps:
         print(f"== {' '.join(step)} (load {machine.load()})", file=sys.stderr, flush=True)
         subprocess.run(python + step, check=True, cwd=machine.REPO)
