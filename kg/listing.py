@@ -7,13 +7,17 @@ prominence (twice per sticking-points answer), the cease-fire proposals 74 ms in
 order, the five pages of negotiations-status 67 ms together, before anything else is
 done. The build ranks them once, in `graph/listing`, and a page is the nodes ranked below
 its size (queries/actors.rq, sticking-points.rq, ceasefire-terms.rq,
-negotiations-status.rq; docs/queries.md).
+negotiations-status.rq, timeline.rq; docs/queries.md).
 
 A node's rank is the position of its first row in the order of the distinct rows (node,
 sort key) of the union of the graphs, which is what the endpoint's default graph holds:
 an actor with two labels has two rows. So the nodes ranked below N own every row among
 the first N, and sorting their rows and keeping N gives exactly the first N rows of the
 whole order, as the query that sorts every node would.
+
+A listing `by` a key ranks dates, not rows: a node's rank is the position, among the
+distinct keys in order, of its first key. The timeline's page is the events of its first
+50 dates (at 1M, finding them took 60 ms of the query's 95): the events ranked below 50.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from .namespaces import LISTING_GRAPH, PARLEY
 class Listing:
     rank: NamedNode  # the property each ranked node gets
     rows: str  # SELECT ?node: one row per distinct (node, key), in the listing's order
+    by: str | None = None  # a variable of `rows`: rank by the position of its distinct values
 
 
 _PREFIXES = """PREFIX parley: <https://w3id.org/parley/ontology#>
@@ -41,6 +46,7 @@ MEDIATOR_RANK = NamedNode(PARLEY + "mediatorRank")
 CONTACT_RANK = NamedNode(PARLEY + "contactRank")
 TRUCE_RANK = NamedNode(PARLEY + "truceRank")
 ASSESSMENT_RANK = NamedNode(PARLEY + "assessmentRank")
+TIMELINE_RANK = NamedNode(PARLEY + "timelineRank")
 
 
 def _ranked(pattern: str, key: str | None = None) -> str:
@@ -76,6 +82,15 @@ LISTINGS = (
     Listing(CONTACT_RANK, _ranked("GRAPH ?g { ?node parley:forNegotiation ?negotiation }")),
     Listing(TRUCE_RANK, _ranked("GRAPH ?g { ?node a parley:Truce }")),
     Listing(ASSESSMENT_RANK, _ranked("GRAPH ?g { ?node parley:assessmentOf ?target }")),
+    # queries/timeline.rq: events by date (a day, a month or a year as ISO text), then
+    # start date, undated ones (parley:none) last; ties of text broken by the term, so
+    # that the first 50 dates are always 50 distinct ones. Over the union view: the
+    # class path reads the ontology's graph, the dates the sources'.
+    Listing(TIMELINE_RANK, f"""{_PREFIXES}SELECT ?node ?day WHERE {{ {{ SELECT DISTINCT ?node ?day WHERE {{
+      ?kind rdfs:subClassOf* parley:Event . ?node a ?kind .
+      OPTIONAL {{ ?node parley:date ?onDate }} OPTIONAL {{ ?node parley:startDate ?startDate }}
+      BIND (COALESCE(?onDate, ?startDate, parley:none) AS ?day) }} }} }}
+    ORDER BY isIRI(?day) STR(?day) ?day ?node""", by="day"),
 )
 
 
@@ -84,8 +99,17 @@ def write_ranks(store: Store) -> int:
     quads = []
     for listing in LISTINGS:
         ranks: dict = {}
-        for position, row in enumerate(store.query(listing.rows)):
-            ranks.setdefault(row["node"], position)
+        # The default graph is empty until the union phase: the union view is the union.
+        rows = store.query(listing.rows, use_default_graph_as_union=True)
+        if listing.by is None:
+            for position, row in enumerate(rows):
+                ranks.setdefault(row["node"], position)
+        else:
+            position, last = -1, None
+            for row in rows:
+                if row[listing.by] != last:
+                    position, last = position + 1, row[listing.by]
+                ranks.setdefault(row["node"], position)
         quads += [Quad(node, listing.rank, Literal(rank), LISTING_GRAPH)
                   for node, rank in ranks.items()]
     store.bulk_extend(quads)
