@@ -15,7 +15,7 @@ an actor with two labels has two rows. So the nodes ranked below N own every row
 the first N, and sorting their rows and keeping N gives exactly the first N rows of the
 whole order, as the query that sorts every node would.
 
-A listing `by` a key ranks dates, not rows: a node's rank is the position, among the
+A dense listing ranks keys (dates), not rows: a node's rank is the position, among the
 distinct keys in order, of its first key. The timeline's page is the events of its first
 50 dates (at 1M, finding them took 60 ms of the query's 95): the events ranked below 50.
 """
@@ -31,8 +31,8 @@ from .namespaces import LISTING_GRAPH, PARLEY
 @dataclass(frozen=True)
 class Listing:
     rank: NamedNode  # the property each ranked node gets
-    rows: str  # SELECT ?node: one row per distinct (node, key), in the listing's order
-    by: str | None = None  # a variable of `rows`: rank by the position of its distinct values
+    rows: str  # SELECT ?node ?key: one row per distinct (node, key), in the listing's order
+    dense: bool = False  # rank by the position of the node's first key among the distinct keys
 
 
 _PREFIXES = """PREFIX parley: <https://w3id.org/parley/ontology#>
@@ -57,7 +57,7 @@ def _ranked(pattern: str, key: str | None = None) -> str:
     """
     rows = "?node ?key" if key else "?node"
     order = f"{key} ?node" if key else "?node"
-    return (f"{_PREFIXES}SELECT ?node WHERE {{ {{ SELECT DISTINCT {rows} WHERE {{ {pattern} }} }} }}"
+    return (f"{_PREFIXES}SELECT {rows} WHERE {{ {{ SELECT DISTINCT {rows} WHERE {{ {pattern} }} }} }}"
             f" ORDER BY {order}")
 
 
@@ -86,11 +86,11 @@ LISTINGS = (
     # start date, undated ones (parley:none) last; ties of text broken by the term, so
     # that the first 50 dates are always 50 distinct ones. Over the union view: the
     # class path reads the ontology's graph, the dates the sources'.
-    Listing(TIMELINE_RANK, f"""{_PREFIXES}SELECT ?node ?day WHERE {{ {{ SELECT DISTINCT ?node ?day WHERE {{
-      ?kind rdfs:subClassOf* parley:Event . ?node a ?kind .
-      OPTIONAL {{ ?node parley:date ?onDate }} OPTIONAL {{ ?node parley:startDate ?startDate }}
-      BIND (COALESCE(?onDate, ?startDate, parley:none) AS ?day) }} }} }}
-    ORDER BY isIRI(?day) STR(?day) ?day ?node""", by="day"),
+    Listing(TIMELINE_RANK, _ranked(
+        "?kind rdfs:subClassOf* parley:Event . ?node a ?kind . "
+        "OPTIONAL { ?node parley:date ?onDate } OPTIONAL { ?node parley:startDate ?startDate } "
+        "BIND (COALESCE(?onDate, ?startDate, parley:none) AS ?key)",
+        key="isIRI(?key) STR(?key) ?key"), dense=True),
 )
 
 
@@ -101,14 +101,14 @@ def write_ranks(store: Store) -> int:
         ranks: dict = {}
         # The default graph is empty until the union phase: the union view is the union.
         rows = store.query(listing.rows, use_default_graph_as_union=True)
-        if listing.by is None:
+        if not listing.dense:
             for position, row in enumerate(rows):
                 ranks.setdefault(row["node"], position)
         else:
             position, last = -1, None
             for row in rows:
-                if row[listing.by] != last:
-                    position, last = position + 1, row[listing.by]
+                if row["key"] != last:
+                    position, last = position + 1, row["key"]
                 ranks.setdefault(row["node"], position)
         quads += [Quad(node, listing.rank, Literal(rank), LISTING_GRAPH)
                   for node, rank in ranks.items()]
