@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-file-up-to", type=int, default=100_000,
                         help="also time one bulk_load call per file for sizes up to this "
                              "many triples")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/parley-bench"))
+    parser.add_argument("--work", type=Path, default=machine.WORK)
     parser.add_argument("--out", type=Path, default=RESULTS / "build_scale.json")
     parser.add_argument("--keep-others", action="store_true",
                         help="keep the results of sizes not measured now from --out")

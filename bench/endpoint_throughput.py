@@ -71,6 +71,11 @@ def _stale(store: Path, corpus: Path) -> bool:
     return any(path.stat().st_mtime > built for path in inputs if path.exists())
 
 
+def endpoint_store(work: Path, size: int, seed: int) -> Path:
+    """Where the store of the generated corpus of `size` triples is built."""
+    return work / f"endpoint-store-{size}-seed{seed}"
+
+
 def build_store(corpus: Path, store: Path) -> Path:
     """The store of `corpus`, built again when the code, ontology or queries changed since."""
     if _stale(store, corpus):
@@ -239,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-article", action="store_true")
     parser.add_argument("--keep-others", action="store_true",
                         help="keep the graphs not measured now from --out")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/parley-bench"))
+    parser.add_argument("--work", type=Path, default=machine.WORK)
     parser.add_argument("--out", type=Path, default=RESULTS / "endpoint_throughput.json")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
@@ -254,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     graphs = [] if args.skip_article else [("article", build_article_store(args.work), None)]
     for size in (size for size in args.large if size):
         corpus, manifest = corpus_for(size, args.seed, args.work)
-        store = build_store(corpus, args.work / f"endpoint-store-{size}-seed{args.seed}")
+        store = build_store(corpus, endpoint_store(args.work, size, args.seed))
         graphs.append((f"generated-{size // 1000}k", store, size))
     for label, store, size in graphs:
         print(f"{label}:", file=sys.stderr, flush=True)

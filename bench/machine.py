@@ -15,6 +15,8 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 PEERS_VENV = REPO / "bench" / ".venv-peers"
+# Corpora, stores and dumps of the benchmarks (--work of each script).
+WORK = Path("/tmp/parley-bench")
 
 
 def cpu_model() -> str:

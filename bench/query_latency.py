@@ -212,7 +212,7 @@ def saved_query_path(bound) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/parley-bench"))
+    parser.add_argument("--work", type=Path, default=machine.WORK)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--store", type=Path, default=None,

@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 from bench import machine
+from bench.endpoint_throughput import endpoint_store
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
          "--large", *([sizes[-2]] if args.quick else ["100000", "1000000"])],
     ]
     # The saved queries through the library on the generated stores the endpoint step built.
-    steps += [["bench.query_latency", "--store", f"/tmp/parley-bench/endpoint-store-{size}-seed1",
+    steps += [["bench.query_latency", "--store", str(endpoint_store(machine.WORK, int(size), seed=1)),
                "--in-memory", "--runs", "3" if args.quick else "10"]
               for size in ([sizes[-2]] if args.quick else ["100000", "1000000"])]
     for step in steps:
