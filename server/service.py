@@ -89,19 +89,23 @@ class QueryService:
         The ETag is None when the backend cannot name its data before answering (a
         remote endpoint); the answer's own tag is then derived from its content.
         """
+        shape, media, _, etag = self._tagged(request)
+        return shape, media, etag
+
+    def _tagged(self, request: QueryRequest) -> tuple[QueryShape, Format, str | None, str | None]:
         shape = self.shape(request.query)
         media = self.negotiate(shape, request.accept, request.format)
         build = self.backend.build()
-        return shape, media, None if build is None else etag_for(self.key(request, shape, media, build))
+        return shape, media, build, None if build is None else etag_for(self.key(request, shape, media, build))
 
     def answer(self, request: QueryRequest) -> Outcome:
-        shape, media, etag = self.current_etag(request)
+        shape, media, build, etag = self._tagged(request)
         caching = bool(self.settings.cache_bytes) and etag is not None
         cached = self.cache.get(etag) if caching else None
         if cached is not None:
             return Outcome(cached, True)
         if not caching:
-            return Outcome(self._evaluate(request, shape, media), False)
+            return Outcome(self._evaluate(request, shape, media, build, etag), False)
         # Identical requests that miss together share one evaluation: the first evaluates,
         # the others wait for its answer (or its error) rather than each taking an executor.
         with self._lock:
@@ -116,7 +120,7 @@ class QueryService:
                 raise QueryTimeout(f"an identical query was still running after "
                                    f"{self.settings.timeout:g} s; try again later") from None
         try:
-            answer = self._evaluate(request, shape, media)
+            answer = self._evaluate(request, shape, media, build, etag)
         except BaseException as error:
             pending.set_exception(error)
             raise
@@ -128,13 +132,16 @@ class QueryService:
                 del self._pending[etag]
         return Outcome(answer, False)
 
-    def _evaluate(self, request: QueryRequest, shape: QueryShape, media: Format) -> Answer:
+    def _evaluate(self, request: QueryRequest, shape: QueryShape, media: Format,
+                  build: str | None, etag: str | None) -> Answer:
         evaluation = self.backend.evaluate(Job(
             query=request.query, base=request.base, default_graphs=request.default_graphs,
             named_graphs=request.named_graphs, shape=shape, media=media, row_cap=self.settings.row_cap,
         ), self.settings.timeout)
-        return Answer(evaluation.body, media.content_type,
-                      etag_for(self.key(request, shape, media, evaluation.build)), evaluation.truncated)
+        # The tag names the build that answered: a new one may have opened meanwhile.
+        if etag is None or evaluation.build != build:
+            etag = etag_for(self.key(request, shape, media, evaluation.build))
+        return Answer(evaluation.body, media.content_type, etag, evaluation.truncated)
 
     def statistics(self) -> dict | None:
         """VoID numbers of the data ({"default": ..., "graphs": [...]}), None if unavailable."""
