@@ -19,7 +19,10 @@ requests/s and p50/p90/p99 latency of:
   "as served". The row count taken at start already evaluated each request, so every
   request of these runs is an answer-cache hit: less work than the peers do;
 - `kg serve`'s saved-query API with the answer cache warm, and with If-None-Match (304):
-  what HTTP caching buys (at 1 and 32 connections; the cache is warmed for each build).
+  what HTTP caching buys (at 1 and 32 connections; the cache is warmed for each build);
+- all the saved queries as one mix, each connection sending them in turn (as BSBM reports
+  query mixes), each run as long as three per-query runs: the geometric mean weighs every
+  query alike, the mix by the time each takes.
 All servers of a graph run side by side and take turns: each cell is the median of
 `--rounds` wrk runs (see measure_graph). Before loading, each endpoint answers each query
 once and its row count is recorded, so that a server returning less is visible. A near-static request (`ASK {}` on oxigraph in
@@ -49,6 +52,9 @@ CONNECTIONS = (1, 32)
 # as the peers do.
 KG_SERVE_OPTIONS = ["--row-cap", "10000000"]
 
+
+# A run of the saved-query mix lasts this many per-query runs.
+MIX_RUN_LENGTH = 3
 
 # rdflib-endpoint parses the whole dump into rdflib; at 100k one saved query ran for more
 # than 10 minutes (its requests queue behind it), at 1M it would spend the run loading.
@@ -185,15 +191,8 @@ def _measure_together(servers: dict, queries, seconds: float, rounds: int, out: 
                   file=sys.stderr, flush=True)
             for bound in queries:
                 taken: dict[tuple[str, str], list[dict]] = {}
-                for round_ in range(rounds):
-                    for name, endpoint, kg, _, served in (running if round_ % 2 == 0
-                                                          else running[::-1]):
-                        request = endpoint.query_request(bound.sparql_with_values)
-                        taken.setdefault((name, "sparql"), []).append(
-                            _load(endpoint, [request], connections, seconds, bust=kg))
-                        if served:
-                            taken.setdefault((name, "sparql_served"), []).append(
-                                _load(endpoint, [request], connections, seconds))
+                _take_rounds(running, [bound.sparql_with_values], connections, seconds,
+                             rounds, taken)
                 for (name, mode), runs in taken.items():
                     out["servers"][name]["runs"].setdefault(bound.id, {}).setdefault(
                         mode, {})[key] = _median_run(runs)
@@ -205,11 +204,32 @@ def _measure_together(servers: dict, queries, seconds: float, rounds: int, out: 
                         for mode, run in _caching_runs(endpoint, bound, connections,
                                                        seconds).items():
                             runs.setdefault(mode, {})[key] = run
+            # The saved queries as one mix: each connection sends them in turn (the way
+            # BSBM reports query mixes), so a cheap query weighs by its share of the time.
+            taken = {}
+            _take_rounds(running, [bound.sparql_with_values for bound in queries], connections,
+                         seconds * MIX_RUN_LENGTH, rounds, taken)
+            for (name, mode), runs in taken.items():
+                out["servers"][name].setdefault("mix", {}).setdefault(mode, {})[key] = \
+                    _median_run(runs)
         for name, endpoint, *_ in running:
             if name.startswith("oxigraph serve (in memory)"):
                 ask = endpoint.query_request("ASK {}")
                 out["servers"][name]["static"] = {f"c{c}": _load(endpoint, [ask], c, seconds)
                                                   for c in CONNECTIONS}
+
+
+def _take_rounds(running, texts: list[str], connections: int, seconds: float, rounds: int,
+                 taken: dict[tuple[str, str], list[dict]]) -> None:
+    """`rounds` wrk runs of `texts` on every server, in turn (the order reversed each round)."""
+    for round_ in range(rounds):
+        for name, endpoint, kg, _, served in (running if round_ % 2 == 0 else running[::-1]):
+            requests = [endpoint.query_request(text) for text in texts]
+            taken.setdefault((name, "sparql"), []).append(
+                _load(endpoint, requests, connections, seconds, bust=kg))
+            if served:
+                taken.setdefault((name, "sparql_served"), []).append(
+                    _load(endpoint, requests, connections, seconds))
 
 
 def _caching_runs(endpoint, bound, connections: int, seconds: float) -> dict:
