@@ -20,7 +20,7 @@ requests/s and p50/p90/p99 latency of:
   request of these runs is an answer-cache hit: less work than the peers do;
 - `kg serve`'s saved-query API with the answer cache warm, and with If-None-Match (304):
   what HTTP caching buys (at 1 and 32 connections; the cache is warmed for each build);
-- all the saved queries as one mix, each connection sending them in turn (as BSBM reports
+- all the saved queries as one mix, each wrk thread sending them in turn (as BSBM reports
   query mixes), each run as long as three per-query runs: the geometric mean weighs every
   query alike, the mix by the time each takes.
 All servers of a graph run side by side and take turns: each cell is the median of
@@ -204,8 +204,10 @@ def _measure_together(servers: dict, queries, seconds: float, rounds: int, out: 
                         for mode, run in _caching_runs(endpoint, bound, connections,
                                                        seconds).items():
                             runs.setdefault(mode, {})[key] = run
-            # The saved queries as one mix: each connection sends them in turn (the way
+            # The saved queries as one mix: each wrk thread sends them in turn (the way
             # BSBM reports query mixes), so a cheap query weighs by its share of the time.
+            if not queries:
+                continue
             taken = {}
             _take_rounds(running, [bound.sparql_with_values for bound in queries], connections,
                          seconds * MIX_RUN_LENGTH, rounds, taken)
@@ -270,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     result = {"machine_before": machine.describe(), "seconds_per_run": args.seconds,
               "rounds": args.rounds,
-              "connections": CONNECTIONS, "kg_serve_options": KG_SERVE_OPTIONS, "graphs": {}}
+              "connections": CONNECTIONS, "kg_serve_options": KG_SERVE_OPTIONS,
+              "mix_run_length": MIX_RUN_LENGTH, "graphs": {}}
     if args.keep_others and args.out.is_file():
         # Measuring only some graphs keeps the others of the last run.
         result["graphs"] = json.loads(args.out.read_text())["graphs"]

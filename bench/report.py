@@ -392,7 +392,8 @@ def endpoint_section(data: dict) -> tuple[list[str], list[str]]:
             mix = [_cell(graph["servers"][name].get("mix", {}).get("sparql", {}).get(key))
                    for name in present]
             if any(cell != "–" for cell in mix):  # runs from before the mix was measured have none
-                totals = [totals, ["all saved queries as one mix"] + mix]
+                length = seconds * data.get("mix_run_length", 3)  # runs before it was recorded: 3
+                totals = [totals, [f"all saved queries as one mix ({length:g} s per run)"] + mix]
             else:
                 totals = [totals]
             lines += _table(["query"] + present, rows + totals)
