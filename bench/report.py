@@ -320,6 +320,29 @@ def _with_served_column(graph: dict) -> dict:
     return {**graph, "servers": servers}
 
 
+def _target_findings(where: str, rates: dict[str, float | None]) -> list[str]:
+    """kg serve's requests/s against the peers', with the issue's targets.
+
+    Both ways kg serve can hold the store (the default picks memory for stores of up to
+    3,000,000 quads, disk beyond), every request evaluated; then as served.
+    """
+    findings = []
+    for mine in (KG_DISK, KG_MEMORY, KG_SERVED):
+        kg = rates.get(mine)
+        if not kg:
+            continue
+        parts = []
+        for peer, goal, wanted in ((OX_DISK, 1.0, "≥ 1×"), (OX_MEMORY, 0.5, "≥ 0.5×"),
+                                   (RDFLIB, 10.0, "≥ 10×")):
+            if rates.get(peer):
+                ratio = kg / rates[peer]
+                parts.append(f"{ratio:.2f}× {peer} (target {wanted}: "
+                             f"{'met' if ratio >= goal else 'NOT met'})")
+        if parts:
+            findings.append(f"{where}: {mine} answers " + "; ".join(parts) + ".")
+    return findings
+
+
 def endpoint_section(data: dict) -> tuple[list[str], list[str]]:
     lines = ["## Endpoint throughput (issue 3)", "",
              f"wrk, 1 and 32 connections (2 wrk threads at 32), GET requests. All servers of a "
@@ -384,43 +407,23 @@ def endpoint_section(data: dict) -> tuple[list[str], list[str]]:
                     runs = graph["servers"][name].get("runs", {}).get(query_id, {})
                     row.append(_cell(runs.get("sparql", {}).get(key)))
                 rows.append(row)
-            totals = ["geometric mean req/s"]
-            for name in present:
-                totals.append(_n(_geomean([_rate(graph["servers"][name].get("runs", {})
-                                                 .get(q, {}).get("sparql", {}).get(key))
-                                           for q in graph["queries"]])))
-            mix = [_cell(graph["servers"][name].get("mix", {}).get("sparql", {}).get(key))
-                   for name in present]
-            if any(cell != "–" for cell in mix):  # runs from before the mix was measured have none
-                length = seconds * data.get("mix_run_length", 3)  # runs before it was recorded: 3
-                totals = [totals, [f"all saved queries as one mix ({length:g} s per run)"] + mix]
-            else:
-                totals = [totals]
-            lines += _table(["query"] + present, rows + totals)
-            # Ratios the issue sets targets for, from the geometric means.
+            # Ratios the issue sets targets for: from the geometric means over the queries,
+            # and from the mix (runs from before the mix was measured have none).
             means = {name: _geomean([_rate(graph["servers"][name].get("runs", {}).get(q, {})
                                            .get("sparql", {}).get(key)) for q in graph["queries"]])
                      for name in present}
-            # Both ways kg serve can hold the store (the default picks memory for stores of
-            # up to 3,000,000 quads, disk beyond), every request evaluated; then as served.
-            mixes = {name: _rate(graph["servers"][name].get("mix", {}).get("sparql", {}).get(key))
-                     for name in present}
-            for summary, rates in (("geometric means over the saved queries", means),
-                                   ("the saved queries as one mix", mixes)):
-                for mine in (KG_DISK, KG_MEMORY, KG_SERVED):
-                    kg = rates.get(mine)
-                    if not kg:
-                        continue
-                    parts = []
-                    for peer, goal, wanted in ((OX_DISK, 1.0, "≥ 1×"), (OX_MEMORY, 0.5, "≥ 0.5×"),
-                                               (RDFLIB, 10.0, "≥ 10×")):
-                        if rates.get(peer):
-                            ratio = kg / rates[peer]
-                            parts.append(f"{ratio:.2f}× {peer} (target {wanted}: "
-                                         f"{'met' if ratio >= goal else 'NOT met'})")
-                    if parts:
-                        findings.append(f"{label}, {connections} connection(s), {summary}: {mine} "
-                                        "answers " + "; ".join(parts) + ".")
+            mix_runs = {name: graph["servers"][name].get("mix", {}).get("sparql", {}).get(key)
+                        for name in present}
+            summary = [["geometric mean req/s"] + [_n(means[name]) for name in present]]
+            if any(mix_runs.values()):
+                length = seconds * data.get("mix_run_length", 3)  # runs before it was recorded: 3
+                summary.append([f"all saved queries as one mix ({length:g} s per run)"]
+                               + [_cell(mix_runs[name]) for name in present])
+            lines += _table(["query"] + present, rows + summary)
+            mixes = {name: _rate(run) for name, run in mix_runs.items()}
+            for what, rates in (("geometric means over the saved queries", means),
+                                ("the saved queries as one mix", mixes)):
+                findings += _target_findings(f"{label}, {connections} connection(s), {what}", rates)
         caching_rows = []
         for query_id in graph["queries"]:
             runs = graph["servers"].get(KG_DISK, {}).get("runs", {}).get(query_id, {})
