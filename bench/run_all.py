@@ -5,8 +5,9 @@
 Runs, one after the other so that they do not compete for the 2 cores: the build at
 scale (bench/build_scale.py), the saved-query latencies (bench/query_latency.py), the
 endpoint throughput (bench/endpoint_throughput.py), then the saved-query latencies on the
-generated stores that step built, each writing bench/results/*.json, then bench/report.py. `--quick` is a smoke run (small sizes, 1 s per load run) that checks
-the harness, not the numbers.
+generated stores that step built, each writing bench/results/*.json, then bench/report.py.
+`--quick` is a smoke run (small sizes, 1 s per load run) that checks the harness, not the
+numbers.
 """
 from __future__ import annotations
 
