@@ -138,10 +138,61 @@ def test_w3c_protocol(server, case):
         assert _boolean(response) is True
     elif case.expect == "tabular":
         assert _media(response) in TABULAR_TYPES
+        if case.name == "query_content_type_select" and _media(response) == "application/sparql-results+json":
+            assert response.json()["results"]["bindings"][0]["value"]["value"] == "1"
     elif case.expect == "RDF":
         assert _media(response) in RDF_TYPES
         rdflib.Graph().parse(data=response.content, format=RDF_TYPES[_media(response)])
 
+
+
+# Negative controls for the dataset cases above. The fixture's default graph is the union
+# of every graph, so each of those ASKs is true even if the endpoint ignored the dataset
+# parameters; each query here is true without them and false once they apply, sent the
+# four ways a dataset can travel.
+DATA = {name: KASEI + name for name in ("data1.rdf", "data2.rdf", "data3.rdf")}
+IN_DEFAULT = "ASK {{ <{}> a ?type }}"
+IN_NAMED = "ASK {{ GRAPH ?g {{ <{}> a ?type }} }}"
+DATASET_CONTROLS = [
+    ("default_graphs_leave_data3_out", {"default-graph-uri": [DATA["data1.rdf"], DATA["data2.rdf"]]},
+     IN_DEFAULT.format(DATA["data3.rdf"])),
+    ("default_graphs_all_values_count", {"default-graph-uri": [DATA["data1.rdf"]]}, ASK_D1_D2),
+    ("named_graphs_leave_data3_out", {"named-graph-uri": [DATA["data1.rdf"], DATA["data2.rdf"]]},
+     IN_NAMED.format(DATA["data3.rdf"])),
+    ("named_graphs_only_empty_default", {"named-graph-uri": [DATA["data1.rdf"], DATA["data2.rdf"]]},
+     IN_DEFAULT.format(DATA["data1.rdf"])),
+    ("full_default_is_data3_only", {"default-graph-uri": [DATA["data3.rdf"]],
+                                    "named-graph-uri": [DATA["data1.rdf"], DATA["data2.rdf"]]},
+     IN_DEFAULT.format(DATA["data1.rdf"])),
+    ("full_named_are_data1_data2_only", {"default-graph-uri": [DATA["data3.rdf"]],
+                                         "named-graph-uri": [DATA["data1.rdf"], DATA["data2.rdf"]]},
+     IN_NAMED.format(DATA["data3.rdf"])),
+    ("protocol_overrides_from", {"named-graph-uri": [DATA["data1.rdf"], DATA["data2.rdf"]]},
+     f"ASK FROM <{DATA['data3.rdf']}> {{ <{DATA['data3.rdf']}> a ?type }}"),
+]
+
+
+def _ask_with(server, transport: str, query: str, dataset: dict[str, list[str]]) -> bool:
+    params = [(name, iri) for name, iris in dataset.items() for iri in iris]
+    accept = {"Accept": "application/sparql-results+json"}
+    if transport == "get":
+        response = requests.get(server.url, params=[("query", query), *params], headers=accept, timeout=10)
+    elif transport == "post-direct":
+        response = requests.post(server.url, params=params, data=query.encode(), headers={**accept, **DIRECT},
+                                 timeout=10)
+    elif transport == "post-form":  # the dataset in the form body with the query
+        response = requests.post(server.url, data=[("query", query), *params], headers=accept, timeout=10)
+    else:  # "post-form-url": the query in the body, the dataset in the URL (as query_post_form)
+        response = requests.post(server.url, params=params, data=[("query", query)], headers=accept, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()["boolean"]
+
+
+@pytest.mark.parametrize("transport", ["get", "post-direct", "post-form", "post-form-url"])
+@pytest.mark.parametrize("name, dataset, query", DATASET_CONTROLS, ids=[c[0] for c in DATASET_CONTROLS])
+def test_w3c_dataset_parameters_restrict_the_dataset(server, transport, name, dataset, query):
+    assert _ask_with(server, transport, query, {}) is True, "the control must hold without the parameters"
+    assert _ask_with(server, transport, query, dataset) is False
 
 def test_update_refusal_says_read_only(server):
     response = requests.post(server.url, data="INSERT DATA { <a:s> <a:p> <a:o> }", headers=UPDATE, timeout=10)

@@ -41,6 +41,16 @@ def test_returns_rdf(server, accept):
     assert (None, RDF.type, SD.Service) in graph
 
 
+# A GET without Accept, or accepting anything, still gets RDF (Turtle).
+@pytest.mark.parametrize("accept", [None, "*/*"])
+def test_returns_rdf_without_a_preference(server, accept):
+    response = requests.get(server.url, headers={"Accept": accept}, timeout=10)  # None: no Accept header
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].split(";")[0] == "text/turtle"
+    graph = rdflib.Graph().parse(data=response.content, format="turtle")
+    assert (None, RDF.type, SD.Service) in graph
+
+
 # manifest#has-endpoint-triple: the description names the URL it was fetched from.
 def test_has_endpoint_triple(server):
     graph = _description(server)
@@ -72,6 +82,10 @@ def test_conforms_to_schema(server):
         assert (described, RDF.type, SD.Graph) in graph
         names.add(str(name))
     assert names == NAMED_GRAPHS
+    # Every sd:NamedGraph anywhere in the description has exactly one IRI as its name.
+    for named in graph.subjects(RDF.type, SD.NamedGraph):
+        (name,) = graph.objects(named, SD.name)
+        assert isinstance(name, rdflib.URIRef)
 
 
 def test_void_statistics_per_graph(server):
