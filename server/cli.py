@@ -24,6 +24,9 @@ from parley.server.settings import load_settings
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="gunicorn worker processes (default 2)")
 @click.option("--executors", type=click.IntRange(min=1), default=None,
               help="query executor processes per worker (default 2)")
+@click.option("--overflow-executors", type=click.IntRange(min=0), default=None,
+              help="executors a worker adds while all of its executors have been busy for over "
+                   "1 s, e.g. with runaway queries; they read the store on disk (default 2)")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               help="seconds a query may run before it is stopped with 503 (default 30)")
 @click.option("--max-body", type=click.IntRange(min=1), default=None,
@@ -50,7 +53,8 @@ from parley.server.settings import load_settings
               help="environment variable holding the backend password (never the password itself)")
 @click.option("--backend-header", "backend_headers", multiple=True, metavar="'NAME: VALUE'",
               help="extra HTTP header sent to the backend (e.g. an API key); repeat")
-def serve(store, corpus, queries, host, port, workers, executors, timeout, max_body, row_cap, cors_origins, no_cors,
+def serve(store, corpus, queries, host, port, workers, executors, overflow_executors, timeout, max_body, row_cap,
+          cors_origins, no_cors,
           service_allowlist, no_federation, in_memory, warm_cache, backend, backend_user,
           backend_password_env, backend_headers):
     """Serve the graph over the SPARQL 1.1 Protocol at /sparql (read-only)."""
@@ -59,7 +63,8 @@ def serve(store, corpus, queries, host, port, workers, executors, timeout, max_b
     if backend and (store or in_memory is not None):
         raise UsageError("--backend serves a remote endpoint: --store and --in-memory do not apply")
     settings = load_settings(
-        store=store, corpus=corpus, queries=queries, host=host, port=port, workers=workers, executors=executors, timeout=timeout,
+        store=store, corpus=corpus, queries=queries, host=host, port=port, workers=workers, executors=executors,
+        overflow_executors=overflow_executors, timeout=timeout,
         max_body=max_body, row_cap=row_cap, in_memory=in_memory, warm_cache=warm_cache,
         cors_origins=() if no_cors else (cors_origins or None),
         service_allowlist=() if no_federation else (service_allowlist or None),

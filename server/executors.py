@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
+import os
 import select
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 
 from parley.server.backends import Evaluation, Job
 from parley.server.caching import BuildWatch
@@ -30,6 +31,11 @@ _RESPAWN_MAX_SECONDS = 30.0
 # Counting VoID numbers can outlast the query timeout on a big store: after a failure the
 # description goes out without them, and they are counted again after this long.
 _STATISTICS_RETRY_SECONDS = 30.0
+# When every executor of a pool has been on its query this long (runaway queries, say),
+# a waiting request makes the pool start an overflow executor; one idle this long stops.
+_STUCK_SECONDS = 1.0
+_OVERFLOW_IDLE_SECONDS = 10.0
+_WAIT_STEP_SECONDS = 0.25  # how often a waiting request looks whether the pool is stuck
 
 
 class _Deadline(Exception):
@@ -48,12 +54,20 @@ def _memory_mode(settings: ServerSettings) -> str:
 
 
 class Executor:
-    """One executor subprocess and the two pipes to it."""
+    """One executor subprocess and the two pipes to it.
 
-    def __init__(self, settings: ServerSettings):
+    An overflow executor reads the store on disk, so that it starts in a fraction of a
+    second and holds no copy of the graph.
+    """
+
+    def __init__(self, settings: ServerSettings, *, overflow: bool = False):
+        self.overflow = overflow
+        self.idle_since = 0.0  # monotonic time it last turned idle
+        self.retiring = False  # an overflow executor's idle check is scheduled
         self.process = subprocess.Popen(
             [sys.executable, "-m", "parley.server.evaluation", str(settings.store),
-             _memory_mode(settings), str(settings.executor_memory), str(settings.reload_interval)],
+             "0" if overflow else _memory_mode(settings), str(settings.executor_memory),
+             str(settings.reload_interval)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
@@ -95,27 +109,36 @@ class Executor:
 
 
 class ExecutorPool:
-    """`settings.executors` executors shared by the threads of one worker process."""
+    """`settings.executors` executors shared by the threads of one worker process.
+
+    While every executor has been busy for over `_STUCK_SECONDS` (runaway queries holding
+    them until the timeout), waiting requests get up to `settings.overflow_executors` more,
+    so that a few runaways cannot stall everyone else for the whole timeout.
+    """
 
     def __init__(self, settings: ServerSettings):
         self.settings = settings
-        self.idle: queue.Queue[Executor] = queue.Queue()
-        self.all: set[Executor] = set()
         self.lock = threading.Lock()
+        self.ready = threading.Condition(self.lock)  # notified when an executor turns idle
+        self.idle: deque[Executor] = deque()
+        self.busy: dict[Executor, float] = {}  # executor -> monotonic time its query started
+        self.all: set[Executor] = set()
         self.closed = False
+        self.overflow = 0  # overflow executors running or starting
+        self.growing = False  # an overflow executor is starting
         self._failures = 0  # consecutive failed starts, for the backoff
         starting = [self._spawn() for _ in range(settings.executors)]
         for executor in starting:
             if executor is not None:
                 self._admit(executor)
 
-    def _spawn(self) -> Executor | None:
+    def _spawn(self, overflow: bool = False) -> Executor | None:
         """A new executor, or None once the pool is closed (close() may run meanwhile)."""
         with self.lock:
             # Checked and registered under the lock, so close() either sees it or stops it.
             if self.closed:
                 return None
-            executor = Executor(self.settings)
+            executor = Executor(self.settings, overflow=overflow)
             self.all.add(executor)
         return executor
 
@@ -124,6 +147,9 @@ class ExecutorPool:
             ready = executor.wait_ready()
         except (_Deadline, _Died, ValueError):
             self._discard(executor)
+            if executor.overflow:  # not retried: the next stuck wait asks again
+                log.error("overflow query executor %s failed to start", executor.process.pid)
+                return
             with self.lock:
                 if self.closed:
                     return
@@ -135,33 +161,111 @@ class ExecutorPool:
             retry.daemon = True  # a pending retry must not keep the worker alive at exit
             retry.start()
             return
-        with self.lock:
-            self._failures = 0
+        if not executor.overflow:
+            with self.lock:
+                self._failures = 0
         if not ready["ok"]:
             log.warning("query executor %s: %s", executor.process.pid, ready["message"])
-        self.idle.put(executor)
+        self._release(executor)
 
     def _replace(self) -> None:
         executor = self._spawn()
         if executor is not None:
             self._admit(executor)
 
+    def _grow(self) -> None:
+        try:
+            executor = self._spawn(overflow=True)
+        except OSError as error:
+            log.error("could not start an overflow query executor: %s", error)
+            executor = None
+        if executor is None:
+            with self.lock:
+                self.overflow -= 1
+                self.growing = False
+            return
+        log.warning("every query executor of worker %s has been busy for over %g s; "
+                    "started overflow executor %s", os.getpid(), _STUCK_SECONDS, executor.process.pid)
+        try:
+            self._admit(executor)
+        finally:
+            with self.lock:
+                self.growing = False
+
     def _discard(self, executor: Executor) -> None:
         executor.kill()
         with self.lock:
+            if executor in self.all and executor.overflow:
+                self.overflow -= 1
             self.all.discard(executor)
+
+    def _release(self, executor: Executor) -> None:
+        """Make `executor` idle (or stop it if the pool closed meanwhile)."""
+        with self.ready:
+            if not self.closed:
+                executor.idle_since = time.monotonic()
+                self.idle.append(executor)
+                self.ready.notify()
+                if executor.overflow and not executor.retiring:
+                    executor.retiring = True
+                    self._retire_later(executor, _OVERFLOW_IDLE_SECONDS)
+                return
+        self._discard(executor)
+
+    def _retire_later(self, executor: Executor, seconds: float) -> None:
+        timer = threading.Timer(seconds, self._retire, (executor,))
+        timer.daemon = True
+        timer.start()
+
+    def _retire(self, executor: Executor) -> None:
+        """Stop an overflow executor once it has been idle `_OVERFLOW_IDLE_SECONDS`."""
+        with self.lock:
+            if executor not in self.all:
+                return
+            idle_for = time.monotonic() - executor.idle_since if executor in self.idle else 0.0
+            if idle_for < _OVERFLOW_IDLE_SECONDS:
+                self._retire_later(executor, _OVERFLOW_IDLE_SECONDS - idle_for)
+                return
+            self.idle.remove(executor)
+        log.info("overflow query executor %s stopped after %g s idle", executor.process.pid, idle_for)
+        self._discard(executor)
+
+    def _take(self, deadline: float, timeout: float) -> Executor:
+        with self.ready:
+            while not self.idle:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Unavailable(f"all query executors stayed busy for {timeout:g} s; try again",
+                                      headers={"Retry-After": "5"})
+                self.ready.wait(min(left, _WAIT_STEP_SECONDS))
+                if not self.idle:
+                    self._grow_if_stuck()
+            # Prefer an executor holding the store in memory over an overflow one.
+            executor = next((e for e in self.idle if not e.overflow), self.idle[0])
+            self.idle.remove(executor)
+            self.busy[executor] = time.monotonic()
+            return executor
+
+    def _grow_if_stuck(self) -> None:
+        """With the lock held: start an overflow executor if every executor is stuck."""
+        if self.closed or self.growing or self.overflow >= self.settings.overflow_executors or not self.busy:
+            return
+        since = time.monotonic() - _STUCK_SECONDS
+        if any(started > since for started in self.busy.values()):
+            return
+        self.growing = True
+        self.overflow += 1  # counted now, so that a failed start (discarded) balances it
+        threading.Thread(target=self._grow, daemon=True).start()
 
     def run(self, request: dict, timeout: float) -> tuple[dict, bytes]:
         """Evaluate `request` in an idle executor within `timeout` seconds, waiting included."""
         deadline = time.monotonic() + timeout
-        try:
-            executor = self.idle.get(timeout=timeout)
-        except queue.Empty:
-            raise Unavailable(f"all query executors stayed busy for {timeout:g} s; try again",
-                              headers={"Retry-After": "5"}) from None
+        executor = self._take(deadline, timeout)
         try:
             reply = executor.run(request, deadline)
         except _Deadline:
+            log.warning("query of %d characters stopped at the %g s limit (executor %s killed)",
+                        len(request.get("query", "")), self.settings.timeout, executor.process.pid)
             self._restart(executor)
             raise QueryTimeout(
                 f"the query ran longer than the {self.settings.timeout:g} s limit and was stopped; "
@@ -179,17 +283,24 @@ class ExecutorPool:
         except BaseException:
             self._restart(executor)  # its pipe state is unknown now
             raise
-        self.idle.put(executor)
+        with self.lock:
+            del self.busy[executor]
+        self._release(executor)
         return reply
 
     def _restart(self, executor: Executor) -> None:
+        with self.lock:
+            self.busy.pop(executor, None)
         self._discard(executor)
-        threading.Thread(target=self._replace, daemon=True).start()
+        if not executor.overflow:  # an overflow executor is not replaced
+            threading.Thread(target=self._replace, daemon=True).start()
 
     def close(self) -> None:
-        with self.lock:
+        with self.ready:
             self.closed = True
             executors = list(self.all)
+            self.idle.clear()
+            self.ready.notify_all()
         for executor in executors:
             self._discard(executor)
 

@@ -28,6 +28,10 @@ class ServerSettings:
     # gunicorn worker processes; each owns `executors` query subprocesses.
     workers: int = 2
     executors: int = 2
+    # Executors (reading the store on disk) a worker adds while all of its executors have
+    # been busy for over a second, as runaway queries keep them until the timeout; each
+    # stops after 10 s idle. 0: none, and runaways can hold every executor.
+    overflow_executors: int = 2
     timeout: float = 30.0  # seconds a query may run before its executor is killed (503)
     max_body: int = 1_000_000  # bytes of query text (body or query string) accepted (413)
     row_cap: int = 10_000  # solutions or triples returned at most (header X-Parley-Truncated)
@@ -57,6 +61,8 @@ class ServerSettings:
         for name in ("port", "workers", "executors", "max_body", "row_cap", "max_depth"):
             if getattr(self, name) < (0 if name == "port" else 1):
                 raise UsageError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.overflow_executors < 0:
+            raise UsageError(f"overflow_executors must be 0 or more, got {self.overflow_executors}")
         if self.timeout <= 0:
             raise UsageError(f"timeout must be positive, got {self.timeout}")
         for iri in self.service_allowlist:
@@ -82,9 +88,9 @@ class ServerSettings:
 
     @property
     def threads(self) -> int:
-        # More threads than executors, so cached answers, the service description and
-        # quick 4xx replies keep flowing while every executor is busy.
-        return self.executors * 2 + 2
+        # More threads than executors (overflow ones included), so cached answers, the
+        # service description and quick 4xx replies keep flowing while every executor is busy.
+        return (self.executors + self.overflow_executors) * 2 + 2
 
 
 def load_settings(environ: Mapping[str, str] = os.environ, *, backend_password_env: str | None = None,

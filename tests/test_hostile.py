@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 import socket
 import threading
+import time
 
 import pytest
 import requests
@@ -208,6 +209,28 @@ def test_runaway_queries_stop_and_others_keep_answering(server):
     assert answers and set(answers) == {200}
     assert server.ask()
 
+
+
+def test_runaways_holding_every_executor_do_not_stall_other_clients(tmp_path):
+    """As many runaways as executors: a waiting ASK gets an overflow executor, not the timeout."""
+    runaway = "SELECT (COUNT(*) AS ?n) {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }} # {}"
+    finished: list[str] = []
+    with running_server(make_store(tmp_path / "store", actors=200), tmp_path, "--timeout", "8") as server:
+        def run(number):
+            response = _post(server, runaway.format(number).encode())
+            finished.append(f"runaway {response.status_code}")
+
+        runaways = [threading.Thread(target=run, args=(number,)) for number in range(2)]  # 2 executors
+        for thread in runaways:
+            thread.start()
+        time.sleep(1)  # both reach an executor (else no overflow starts, and the log check fails)
+        response = requests.get(server.url, params={"query": "ASK { ?s a ?c }"}, timeout=30)
+        finished.append(f"ask {response.status_code}")
+        for thread in runaways:
+            thread.join()
+        log = server.log.read_text()
+    assert finished == ["ask 200", "runaway 503", "runaway 503"], finished
+    assert "started overflow executor" in log
 
 def test_names_that_merely_contain_service_are_not_refused(server):
     query = ("PREFIX schema: <http://schema.org/> SELECT ?s { ?s schema:serviceType ?o . "
