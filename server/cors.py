@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Response, current_app, request
 
 EXPOSED = "ETag, X-Parley-Truncated, X-Parley-Cache, Link, Retry-After"
+# Where the blueprints that call allow_cross_origin are mounted.
+CROSS_ORIGIN_PATHS = ("/sparql", "/api/", "/.well-known/void")
 
 
 def allow_cross_origin(response: Response) -> Response:
@@ -23,4 +25,14 @@ def allow_cross_origin(response: Response) -> Response:
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match"
         response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def allow_cross_origin_on_routing_errors(response: Response) -> Response:
+    """The same headers on a routing error (405 on /sparql), which no blueprint's hook sees.
+
+    Without them a browser tool reports a CORS failure instead of the 405's message.
+    """
+    if request.routing_exception is not None and request.path.startswith(CROSS_ORIGIN_PATHS):
+        return allow_cross_origin(response)
     return response

@@ -331,6 +331,15 @@ def test_cors(server):
                                  timeout=10)
     assert preflight.status_code == 200
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    # Errors carry the headers too, so a browser shows their message, not a CORS failure.
+    for response in (requests.put(server.url, data="ASK {}", headers={"Origin": "https://example.net"}, timeout=10),
+                     requests.get(server.url, params={"query": "ASK {"}, headers={"Origin": "https://example.net"},
+                                  timeout=10)):
+        assert response.status_code in (400, 405)
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+    not_cross_origin = requests.put(server.root + "/", headers={"Origin": "https://example.net"}, timeout=10)
+    assert not_cross_origin.status_code == 405
+    assert "Access-Control-Allow-Origin" not in not_cross_origin.headers  # the UI is same-origin only
 
 
 def test_format_parameter_overrides_accept(server):
