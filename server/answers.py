@@ -16,11 +16,11 @@ def respond(query: QueryRequest) -> Response:
     service: QueryService = current_app.extensions["parley.service"]
     if request.if_none_match:
         _, _, etag = service.current_etag(query)
-        if etag is not None and request.if_none_match.contains(etag.strip('"')):
+        if etag is not None and request.if_none_match.contains_weak(etag.strip('"')):
             return _not_modified(etag)
     outcome = service.answer(query)
     answer = outcome.answer
-    if request.if_none_match and request.if_none_match.contains(answer.etag.strip('"')):
+    if request.if_none_match and request.if_none_match.contains_weak(answer.etag.strip('"')):
         return _not_modified(answer.etag)
     response = Response(answer.body, content_type=answer.content_type)
     _validators(response, answer.etag)

@@ -312,6 +312,12 @@ def test_etag_revalidation(server):
     etag = first.headers["ETag"]
     again = requests.get(server.url, params=query, headers={"If-None-Match": etag}, timeout=10)
     assert again.status_code == 304
+    # If-None-Match compares weakly (RFC 9110 13.1.2): a weak form or a list that holds the tag matches.
+    for header in (f"W/{etag}", f'"something-else", {etag}', "*"):
+        assert requests.get(server.url, params=query, headers={"If-None-Match": header},
+                            timeout=10).status_code == 304, header
+    assert requests.get(server.url, params=query, headers={"If-None-Match": '"something-else"'},
+                        timeout=10).status_code == 200
     other = requests.get(server.url, params=query, headers={"If-None-Match": etag, "Accept": "text/csv"},
                          timeout=10)
     assert other.status_code == 200 and other.headers["ETag"] != etag
