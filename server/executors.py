@@ -22,6 +22,7 @@ from parley.server.caching import BuildWatch
 from parley.server.errors import (MalformedQuery, ProtocolError, QueryTimeout, ResourcesExhausted,
                                   Unavailable, UpstreamError)
 from parley.server.evaluation import read_frame, write_frame
+from parley.server.guard import explain_syntax_error
 from parley.server.settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -334,7 +335,7 @@ class EmbeddedBackend:
             "row_cap": job.row_cap,
         }, timeout)
         if not header["ok"]:
-            _fail(header, federated=bool(job.shape.services))
+            _fail(header, job)
         # The executor names the build it actually answered from.
         return Evaluation(body, header["generation"], header["truncated"])
 
@@ -350,7 +351,7 @@ class EmbeddedBackend:
             try:
                 header, body = self.pool.run({"op": "statistics"}, self.settings.timeout)
                 if not header["ok"]:
-                    _fail(header, federated=False)
+                    _fail(header)
             except (ProtocolError, RuntimeError) as error:
                 log.warning("VoID statistics of the store are unavailable (retried in %g s): %s",
                             _STATISTICS_RETRY_SECONDS, error)
@@ -366,11 +367,13 @@ class EmbeddedBackend:
         self.pool.close()
 
 
-def _fail(header: dict, federated: bool):
+def _fail(header: dict, job: Job | None = None):
     if header["error"] == "syntax":
-        raise MalformedQuery(f"malformed query: {header['message']}")
+        message = explain_syntax_error(job.query, header["message"]) if job else header["message"]
+        raise MalformedQuery(f"malformed query: {message}")
     if header["error"] == "unavailable":
         raise Unavailable(header["message"], headers={"Retry-After": "10"})
-    if federated:
+    if job is not None and job.shape.services:
+        log.warning("a federated (SERVICE) call failed: %s", header["message"])
         raise UpstreamError(f"a federated (SERVICE) call failed: {header['message']}")
     raise RuntimeError(f"query evaluation failed: {header['message']}")

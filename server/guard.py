@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parley.server.errors import MalformedQuery, QueryRefused, ReadOnly
+from parley.server.errors import MalformedQuery, ProtocolError, QueryRefused, ReadOnly
 
 _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 _PN_LOCAL_ESC = r"\\[_~.\-!$&'()*+,;=/?#@%]"
@@ -252,6 +252,38 @@ def _service_iri(tokens, index, prefixes, scan, allowlist) -> str:
             f"SERVICE <{iri}> at {where} is not allowed: this endpoint only federates with {allowed}"
         )
     return iri
+
+
+def explain_syntax_error(query: str, message: str) -> str:
+    """The parser's `message`, made readable where it is not.
+
+    For a prefix no PREFIX declares, pyoxigraph lists every character it could have taken
+    instead (hundreds of them); this names the prefix and says how to declare it.
+    """
+    if "Prefix not found" not in message:
+        return message
+    declared: set[str] = set()
+    undeclared: tuple[str, int] | None = None
+    scan = _Scanner(query)
+    previous = ""
+    try:
+        for kind, text, position in scan.tokens():
+            if kind == "pname":
+                name = text.partition(":")[0]
+                if previous == "PREFIX":
+                    declared.add(name)
+                elif name not in declared:
+                    undeclared = (text, position)
+                    break
+            previous = text.upper() if kind in ("word", "pname") else kind
+    except ProtocolError:  # an unterminated string: name no prefix then
+        pass
+    if undeclared is None:
+        return f"{message.split(' expected', 1)[0]} a prefix that no PREFIX declares"
+    text, position = undeclared
+    name = text.partition(":")[0]
+    return (f"undeclared prefix '{name}:' in {text} at {scan.where(position)}; declare it before the "
+            f"query form: PREFIX {name}: <...>")
 
 
 def _decode_iri(token: str) -> str:

@@ -35,14 +35,19 @@ def sparql():
         raise ReadOnly("the update parameter")
     queries = values.get("query", [])
     if len(queries) > 1:
+        if request.method == "POST" and request.mimetype == DIRECT:
+            raise BadRequest("the query came both as the body and as the URL's query parameter; send it once")
         raise BadRequest(f"exactly one query parameter is allowed, got {len(queries)}")
     if not queries:
         if request.method == "GET":
             return description.service_description()
         raise BadRequest("the request has no query: send it as the body (application/sparql-query) "
                          "or as the query parameter")
+    if not queries[0].strip():
+        raise BadRequest("the query is empty")
     query_request = QueryRequest(
-        query=queries[0],
+        # A byte order mark some editors put first is not part of the query.
+        query=queries[0].removeprefix("\ufeff"),
         base=request.base_url,
         default_graphs=_graphs(values, "default-graph-uri"),
         named_graphs=_graphs(values, "named-graph-uri"),

@@ -214,6 +214,28 @@ def test_malformed_query_reports_parser_position(server):
     assert "1:" in response.text and "error at" in response.text
 
 
+@pytest.mark.parametrize("query, status, message", [
+    # pyoxigraph lists hundreds of characters it could have taken instead of naming the prefix.
+    ("SELECT * {\n  ?s a foo:Bar }", 400,
+     "undeclared prefix 'foo:' in foo:Bar at 2:8; declare it before the query form: PREFIX foo: <...>"),
+    ("", 400, "the query is empty"),
+    ("  \n ", 400, "the query is empty"),
+    ("\ufeffASK { ?s ?p ?o }", 200, None),  # a byte order mark from an editor is not the query's
+])
+def test_parser_errors_read_well(server, query, status, message):
+    response = requests.post(server.url, data=query.encode(), headers=DIRECT, timeout=10)
+    assert response.status_code == status, response.text
+    if message:
+        assert response.text.strip() == message or message in response.text, response.text
+        assert len(response.text) < 200
+
+
+def test_query_in_body_and_url_is_named(server):
+    response = requests.post(server.url, params={"query": "ASK {}"}, data=b"ASK {}", headers=DIRECT, timeout=10)
+    assert response.status_code == 400
+    assert "both as the body and as the URL's query parameter" in response.text
+
+
 def test_errors_follow_accept(server):
     response = requests.get(server.url, params={"query": "ASK {"}, headers={"Accept": "application/json"},
                             timeout=10)
