@@ -126,6 +126,13 @@ def service_description() -> Response:
         Triple(default, RDF_TYPE, _sd("Graph")),
         *_examples(service, endpoint),
     ]
+    # The limits a client meets, for people reading the description (SD has no terms for them).
+    allowed = ", ".join(sorted(settings.service_allowlist)) or "none"
+    triples.append(Triple(node, NamedNode(RDFS + "comment"), Literal(
+        f"Read-only SPARQL 1.1 query endpoint. An answer holds at most {settings.row_cap} solutions "
+        f"or triples: a longer one is cut, and its response says so in the X-Parley-Truncated "
+        f"header. A query may run {settings.timeout:g} s, then it is stopped with 503. "
+        f"SERVICE may call: {allowed}.")))
     if service.union_default_graph():
         triples.append(Triple(node, _sd("feature"), _sd("UnionDefaultGraph")))
     if settings.service_allowlist:

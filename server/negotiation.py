@@ -80,11 +80,14 @@ def _quality(media_type: str, ranges) -> tuple[float, int, int]:
 def choose(candidates: tuple[Format, ...], accept: str | None, short: str | None = None) -> Format:
     """The candidate the client prefers: highest q, then the more specific range, then our order."""
     if short:
+        # A short name (`csv`) or, as some clients send, a media type (`text/csv`).
+        wanted = short.split(";")[0].strip().lower()
         for candidate in candidates:
-            if short.lower() in candidate.shorts:
+            if wanted in candidate.shorts or wanted == candidate.media_type:
                 return candidate
         names = ", ".join(c.shorts[0] for c in candidates if c.shorts)
-        raise NotAcceptable(f"format={short} is not available for this query; choose one of: {names}")
+        raise NotAcceptable(f"format={short} is not available here; choose one of: {names} "
+                            "(or one of their media types)")
     ranges = parse_accept(accept)
     scored = []
     for order, candidate in enumerate(candidates):
@@ -93,6 +96,6 @@ def choose(candidates: tuple[Format, ...], accept: str | None, short: str | None
             scored.append((-q, -specificity, position if specificity == 3 else order, order, candidate))
     if not scored:
         offered = ", ".join(c.media_type for c in candidates)
-        raise NotAcceptable(f"none of the accepted media types ({accept}) is available; this query can be "
-                            f"answered as: {offered}")
+        raise NotAcceptable(f"none of the accepted media types ({accept}) is available here; "
+                            f"the answer can be sent as: {offered}")
     return min(scored, key=lambda s: s[:4])[-1]

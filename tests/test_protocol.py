@@ -375,6 +375,13 @@ def test_format_parameter_overrides_accept(server):
                             headers={"Accept": "application/sparql-results+xml"}, timeout=10)
     assert _media(response) == "text/csv"
     assert response.text.splitlines() == ["x", "1"]
+    # Some clients put a media type there instead of a short name.
+    for value, media in (("application/sparql-results+xml", "application/sparql-results+xml"),
+                         ("text/tab-separated-values", "text/tab-separated-values")):
+        response = requests.get(server.url, params={"query": "SELECT (1 AS ?x) {}", "format": value}, timeout=10)
+        assert _media(response) == media
+    unknown = requests.get(server.url, params={"query": "SELECT (1 AS ?x) {}", "format": "text/turtle"}, timeout=10)
+    assert unknown.status_code == 406 and "choose one of: json, xml, csv, tsv" in unknown.text
 
 
 def test_json_results_are_standard(server):

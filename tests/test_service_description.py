@@ -51,6 +51,14 @@ def test_returns_rdf_without_a_preference(server, accept):
     assert (None, RDF.type, SD.Service) in graph
 
 
+def test_limits_are_described(server):
+    graph = _description(server)
+    (service,) = graph.subjects(RDF.type, SD.Service)
+    (comment,) = graph.objects(service, RDFS.comment)
+    assert "at most 10000 solutions or triples" in comment and "X-Parley-Truncated" in comment
+    assert "may run 30 s" in comment and "https://query.wikidata.org/sparql" in comment
+
+
 # manifest#has-endpoint-triple: the description names the URL it was fetched from.
 def test_has_endpoint_triple(server):
     graph = _description(server)
