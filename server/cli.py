@@ -43,6 +43,8 @@ from parley.server.settings import load_settings
               help="executors copy the store into memory (faster) or read it on disk "
                    "(default: in memory when the store holds at most 3,000,000 quads, "
                    "$PARLEY_IN_MEMORY_MAX_QUADS)")
+@click.option("--access-log", default=None, metavar="FILE",
+              help="write an access log line per request to FILE ('-': stderr; default: none)")
 @click.option("--warm-cache/--no-warm-cache", "warm_cache", default=None,
               help="compute the saved queries' default answers into the cache for each new "
                    "build, before anyone asks (default on; $PARLEY_WARM_CACHE)")
@@ -54,9 +56,8 @@ from parley.server.settings import load_settings
 @click.option("--backend-header", "backend_headers", multiple=True, metavar="'NAME: VALUE'",
               help="extra HTTP header sent to the backend (e.g. an API key); repeat")
 def serve(store, corpus, queries, host, port, workers, executors, overflow_executors, timeout, max_body, row_cap,
-          cors_origins, no_cors,
-          service_allowlist, no_federation, in_memory, warm_cache, backend, backend_user,
-          backend_password_env, backend_headers):
+          cors_origins, no_cors, service_allowlist, no_federation, in_memory, access_log, warm_cache, backend,
+          backend_user, backend_password_env, backend_headers):
     """Serve the graph over the SPARQL 1.1 Protocol at /sparql (read-only)."""
     from parley.server.serving import serve as run
 
@@ -65,7 +66,7 @@ def serve(store, corpus, queries, host, port, workers, executors, overflow_execu
     settings = load_settings(
         store=store, corpus=corpus, queries=queries, host=host, port=port, workers=workers, executors=executors,
         overflow_executors=overflow_executors, timeout=timeout,
-        max_body=max_body, row_cap=row_cap, in_memory=in_memory, warm_cache=warm_cache,
+        max_body=max_body, row_cap=row_cap, in_memory=in_memory, warm_cache=warm_cache, access_log=access_log,
         cors_origins=() if no_cors else (cors_origins or None),
         service_allowlist=() if no_federation else (service_allowlist or None),
         backend=backend, backend_user=backend_user, backend_password_env=backend_password_env,

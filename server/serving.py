@@ -31,7 +31,7 @@ class ParleyServer(BaseApplication):
             # 0 lifts gunicorn's 8 KB request-line limit: long GET queries are checked
             # against max_body by the protocol layer instead (413).
             "limit_request_line": 0,
-            "accesslog": None,
+            "accesslog": settings.access_log,
             "errorlog": "-",
             "loglevel": "info",
             "proc_name": "parley-serve",

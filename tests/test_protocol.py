@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -111,7 +112,9 @@ def test_every_manifest_entry_is_a_case():
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("protocol")
-    with running_server(make_store(tmp / "store"), tmp, "--row-cap", "25") as running:
+    with running_server(make_store(tmp / "store"), tmp, "--row-cap", "25",
+                        "--access-log", str(tmp / "access.log")) as running:
+        running.access_log = tmp / "access.log"
         yield running
 
 
@@ -402,3 +405,12 @@ def test_protocol_dataset_replaces_the_union_default(server):
     assert named_only.json()["boolean"] is False  # the default graph is empty then
     bad = requests.get(server.url, params={"query": "ASK {}", "default-graph-uri": "not an iri"}, timeout=10)
     assert bad.status_code == 400
+
+
+def test_access_log(server):
+    requests.get(server.url, params={"query": "ASK { <urn:access-log-probe> ?p ?o }"}, timeout=10)
+    deadline = time.monotonic() + 10
+    while "access-log-probe" not in server.access_log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)  # gunicorn writes the line after the response
+    (line,) = [line for line in server.access_log.read_text().splitlines() if "access-log-probe" in line]
+    assert '"GET /sparql?query=' in line and '" 200 ' in line
