@@ -44,7 +44,7 @@ from parley.server.settings import load_settings
                    "(default: in memory when the store holds at most 3,000,000 quads, "
                    "$PARLEY_IN_MEMORY_MAX_QUADS)")
 @click.option("--access-log", default=None, metavar="FILE",
-              help="write an access log line per request to FILE ('-': stderr; default: none)")
+              help="write an access log line per request to FILE ('-': standard output; default: none)")
 @click.option("--warm-cache/--no-warm-cache", "warm_cache", default=None,
               help="compute the saved queries' default answers into the cache for each new "
                    "build, before anyone asks (default on; $PARLEY_WARM_CACHE)")

@@ -124,6 +124,7 @@ class ExecutorPool:
         self.idle: deque[Executor] = deque()
         self.busy: dict[Executor, float] = {}  # executor -> monotonic time its query started
         self.all: set[Executor] = set()
+        self.starting: set[Executor] = set()  # started, not yet ready
         self.closed = False
         self.overflow = 0  # overflow executors running or starting
         self.growing = False  # an overflow executor is starting
@@ -136,48 +137,66 @@ class ExecutorPool:
     def _spawn(self, overflow: bool = False) -> Executor | None:
         """A new executor, or None once the pool is closed (close() may run meanwhile)."""
         with self.lock:
-            # Checked and registered under the lock, so close() either sees it or stops it.
             if self.closed:
                 return None
-            executor = Executor(self.settings, overflow=overflow)
-            self.all.add(executor)
-        return executor
+        # Started outside the lock, so that taking and releasing executors never waits on a fork.
+        executor = Executor(self.settings, overflow=overflow)
+        with self.lock:
+            # Registered under the lock, so close() either sees it or it is stopped here.
+            if not self.closed:
+                self.all.add(executor)
+                self.starting.add(executor)
+                return executor
+        executor.kill()
+        return None
 
     def _admit(self, executor: Executor) -> None:
         try:
             ready = executor.wait_ready()
-        except (_Deadline, _Died, ValueError):
+            usable = bool(ready["ok"])
+        except Exception as error:  # whatever went wrong, this executor never serves
+            with self.lock:
+                self.starting.discard(executor)
             self._discard(executor)
             if executor.overflow:  # not retried: the next stuck wait asks again
-                log.error("overflow query executor %s failed to start", executor.process.pid)
+                log.error("overflow query executor %s failed to start (%s)", executor.process.pid,
+                          type(error).__name__)
                 return
-            with self.lock:
-                if self.closed:
-                    return
-                self._failures += 1
-                delay = min(2.0 ** (self._failures - 1), _RESPAWN_MAX_SECONDS)
-            log.error("query executor %s failed to start; trying again in %g s",
-                      executor.process.pid, delay)
-            retry = threading.Timer(delay, self._replace)
-            retry.daemon = True  # a pending retry must not keep the worker alive at exit
-            retry.start()
+            self._retry_later(f"query executor {executor.process.pid} failed to start ({type(error).__name__})")
             return
-        if not executor.overflow:
-            with self.lock:
+        with self.lock:
+            self.starting.discard(executor)
+            if not executor.overflow:
                 self._failures = 0
-        if not ready["ok"]:
+        if not usable:
             log.warning("query executor %s: %s", executor.process.pid, ready["message"])
         self._release(executor)
 
+    def _retry_later(self, problem: str) -> None:
+        """Start a replacement after a growing delay (1, 2, 4 … s, at most 30)."""
+        with self.lock:
+            if self.closed:
+                return
+            self._failures += 1
+            delay = min(2.0 ** (self._failures - 1), _RESPAWN_MAX_SECONDS)
+        log.error("%s; trying again in %g s", problem, delay)
+        retry = threading.Timer(delay, self._replace)
+        retry.daemon = True  # a pending retry must not keep the worker alive at exit
+        retry.start()
+
     def _replace(self) -> None:
-        executor = self._spawn()
+        try:
+            executor = self._spawn()
+        except Exception as error:  # e.g. no process could be started
+            self._retry_later(f"could not start a query executor ({error})")
+            return
         if executor is not None:
             self._admit(executor)
 
     def _grow(self) -> None:
         try:
             executor = self._spawn(overflow=True)
-        except OSError as error:
+        except Exception as error:
             log.error("could not start an overflow query executor: %s", error)
             executor = None
         if executor is None:
@@ -203,6 +222,7 @@ class ExecutorPool:
     def _release(self, executor: Executor) -> None:
         """Make `executor` idle (or stop it if the pool closed meanwhile)."""
         with self.ready:
+            self.busy.pop(executor, None)
             if not self.closed:
                 executor.idle_since = time.monotonic()
                 self.idle.append(executor)
@@ -234,6 +254,8 @@ class ExecutorPool:
     def _take(self, deadline: float, timeout: float) -> Executor:
         with self.ready:
             while not self.idle:
+                if self.closed:
+                    raise Unavailable("the server is shutting down; try again", headers={"Retry-After": "5"})
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise Unavailable(f"all query executors stayed busy for {timeout:g} s; try again",
@@ -241,8 +263,10 @@ class ExecutorPool:
                 self.ready.wait(min(left, _WAIT_STEP_SECONDS))
                 if not self.idle:
                     self._grow_if_stuck()
-            # Prefer an executor holding the store in memory over an overflow one.
-            executor = next((e for e in self.idle if not e.overflow), self.idle[0])
+            # Prefer an executor holding the store in memory; else the overflow executor used
+            # last, so that the others stay idle and retire.
+            executor = next((e for e in self.idle if not e.overflow), None) or max(
+                self.idle, key=lambda e: e.idle_since)
             self.idle.remove(executor)
             self.busy[executor] = time.monotonic()
             return executor
@@ -251,6 +275,8 @@ class ExecutorPool:
         """With the lock held: start an overflow executor if every executor is stuck."""
         if self.closed or self.growing or self.overflow >= self.settings.overflow_executors or not self.busy:
             return
+        if any(not executor.overflow for executor in self.starting):
+            return  # a replacement (of a stopped runaway, say) is about to be free
         since = time.monotonic() - _STUCK_SECONDS
         if any(started > since for started in self.busy.values()):
             return
@@ -284,8 +310,6 @@ class ExecutorPool:
         except BaseException:
             self._restart(executor)  # its pipe state is unknown now
             raise
-        with self.lock:
-            del self.busy[executor]
         self._release(executor)
         return reply
 

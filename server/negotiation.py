@@ -81,7 +81,8 @@ def choose(candidates: tuple[Format, ...], accept: str | None, short: str | None
     """The candidate the client prefers: highest q, then the more specific range, then our order."""
     if short:
         # A short name (`csv`) or, as some clients send, a media type (`text/csv`).
-        wanted = short.split(";")[0].strip().lower()
+        # An unencoded `+` (application/sparql-results+json typed in a URL) arrives as a space.
+        wanted = short.split(";")[0].strip().lower().replace(" ", "+")
         for candidate in candidates:
             if wanted in candidate.shorts or wanted == candidate.media_type:
                 return candidate

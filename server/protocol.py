@@ -43,11 +43,12 @@ def sparql():
             return description.service_description()
         raise BadRequest("the request has no query: send it as the body (application/sparql-query) "
                          "or as the query parameter")
-    if not queries[0].strip():
+    # A byte order mark some editors put first is not part of the query.
+    query = queries[0].removeprefix("\ufeff")
+    if not query.strip():
         raise BadRequest("the query is empty")
     query_request = QueryRequest(
-        # A byte order mark some editors put first is not part of the query.
-        query=queries[0].removeprefix("\ufeff"),
+        query=query,
         base=request.base_url,
         default_graphs=_graphs(values, "default-graph-uri"),
         named_graphs=_graphs(values, "named-graph-uri"),

@@ -48,7 +48,7 @@ class ServerSettings:
     # new build (server/warming.py); needs the cache and the embedded store.
     warm_cache: bool = True
     executor_memory: int = 2 * 2**30  # address space an executor may add beyond its open store (RLIMIT_AS)
-    access_log: str | None = None  # file for gunicorn's access log, "-" for stderr; None: none (it costs time)
+    access_log: str | None = None  # file for gunicorn's access log, "-" for standard output; None: none (it costs time)
     reload_interval: float = 1.0  # seconds between checks of realpath(store)
     corpus: Path = field(default_factory=packaged_corpus)  # its sources/ hold the texts the source view shows
     queries: Path | None = None  # folder of saved queries (*.rq); None: the packaged queries/

@@ -215,7 +215,9 @@ def test_runaways_holding_every_executor_do_not_stall_other_clients(tmp_path):
     """As many runaways as executors: a waiting ASK gets an overflow executor, not the timeout."""
     runaway = "SELECT (COUNT(*) AS ?n) {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }} # {}"
     finished: list[str] = []
-    with running_server(make_store(tmp_path / "store", actors=200), tmp_path, "--timeout", "8") as server:
+    # No warm-up queries: they could hold an executor when the runaways arrive.
+    with running_server(make_store(tmp_path / "store", actors=200), tmp_path, "--timeout", "8",
+                        "--no-warm-cache") as server:
         def run(number):
             response = _post(server, runaway.format(number).encode())
             finished.append(f"runaway {response.status_code}")
@@ -223,7 +225,7 @@ def test_runaways_holding_every_executor_do_not_stall_other_clients(tmp_path):
         runaways = [threading.Thread(target=run, args=(number,)) for number in range(2)]  # 2 executors
         for thread in runaways:
             thread.start()
-        time.sleep(1)  # both reach an executor (else no overflow starts, and the log check fails)
+        time.sleep(2)  # both reach an executor (else no overflow starts, and the log check fails)
         response = requests.get(server.url, params={"query": "ASK { ?s a ?c }"}, timeout=30)
         finished.append(f"ask {response.status_code}")
         for thread in runaways:

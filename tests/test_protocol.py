@@ -223,7 +223,8 @@ def test_malformed_query_reports_parser_position(server):
      "undeclared prefix 'foo:' in foo:Bar at 2:8; declare it before the query form: PREFIX foo: <...>"),
     ("", 400, "the query is empty"),
     ("  \n ", 400, "the query is empty"),
-    ("\ufeffASK { ?s ?p ?o }", 200, None),  # a byte order mark from an editor is not the query's
+    ("\ufeffASK { ?s ?p ?o }", 200, None),
+    ("\ufeff\n", 400, "the query is empty"),  # a byte order mark from an editor is not the query's
 ])
 def test_parser_errors_read_well(server, query, status, message):
     response = requests.post(server.url, data=query.encode(), headers=DIRECT, timeout=10)
@@ -383,6 +384,9 @@ def test_format_parameter_overrides_accept(server):
                          ("text/tab-separated-values", "text/tab-separated-values")):
         response = requests.get(server.url, params={"query": "SELECT (1 AS ?x) {}", "format": value}, timeout=10)
         assert _media(response) == media
+    # Typed into a URL, the `+` is not encoded (and decodes to a space).
+    raw = requests.get(server.url + "?query=ASK%20%7B%7D&format=application/sparql-results+xml", timeout=10)
+    assert raw.status_code == 200 and _media(raw) == "application/sparql-results+xml"
     unknown = requests.get(server.url, params={"query": "SELECT (1 AS ?x) {}", "format": "text/turtle"}, timeout=10)
     assert unknown.status_code == 406 and "choose one of: json, xml, csv, tsv" in unknown.text
 
