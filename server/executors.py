@@ -296,7 +296,7 @@ class ExecutorPool:
             self._restart(executor)
             raise QueryTimeout(
                 f"the query ran longer than the {self.settings.timeout:g} s limit and was stopped; "
-                "narrow it (fewer unbound patterns, a LIMIT) or ask for less"
+                "ask for less (fewer unbound patterns, a LIMIT, a smaller UNION or property path)"
             ) from None
         except _Died as error:
             log.warning("query executor %s died (%s) on a query of %d characters",
