@@ -126,8 +126,7 @@ class ExecutorPool:
         self.all: set[Executor] = set()
         self.starting: set[Executor] = set()  # started, not yet ready
         self.closed = False
-        self.overflow = 0  # overflow executors running or starting
-        self.growing = False  # an overflow executor is starting
+        self.growing = False  # an overflow executor is being started (not yet in `all`, maybe)
         self._failures = 0  # consecutive failed starts, for the backoff
         starting = [self._spawn() for _ in range(settings.executors)]
         for executor in starting:
@@ -196,18 +195,12 @@ class ExecutorPool:
     def _grow(self) -> None:
         try:
             executor = self._spawn(overflow=True)
-        except Exception as error:
+            if executor is not None:
+                log.warning("every query executor of worker %s has been busy for over %g s; "
+                            "started overflow executor %s", os.getpid(), _STUCK_SECONDS, executor.process.pid)
+                self._admit(executor)
+        except Exception as error:  # no process could be started: the next stuck wait asks again
             log.error("could not start an overflow query executor: %s", error)
-            executor = None
-        if executor is None:
-            with self.lock:
-                self.overflow -= 1
-                self.growing = False
-            return
-        log.warning("every query executor of worker %s has been busy for over %g s; "
-                    "started overflow executor %s", os.getpid(), _STUCK_SECONDS, executor.process.pid)
-        try:
-            self._admit(executor)
         finally:
             with self.lock:
                 self.growing = False
@@ -215,8 +208,6 @@ class ExecutorPool:
     def _discard(self, executor: Executor) -> None:
         executor.kill()
         with self.lock:
-            if executor in self.all and executor.overflow:
-                self.overflow -= 1
             self.all.discard(executor)
 
     def _release(self, executor: Executor) -> None:
@@ -273,7 +264,10 @@ class ExecutorPool:
 
     def _grow_if_stuck(self) -> None:
         """With the lock held: start an overflow executor if every executor is stuck."""
-        if self.closed or self.growing or self.overflow >= self.settings.overflow_executors or not self.busy:
+        if self.closed or self.growing or not self.busy:
+            return
+        # While `growing`, the executor being started may not be in `all` yet: no second one.
+        if sum(executor.overflow for executor in self.all) >= self.settings.overflow_executors:
             return
         if any(not executor.overflow for executor in self.starting):
             return  # a replacement (of a stopped runaway, say) is about to be free
@@ -281,7 +275,6 @@ class ExecutorPool:
         if any(started > since for started in self.busy.values()):
             return
         self.growing = True
-        self.overflow += 1  # counted now, so that a failed start (discarded) balances it
         threading.Thread(target=self._grow, daemon=True).start()
 
     def run(self, request: dict, timeout: float) -> tuple[dict, bytes]:
