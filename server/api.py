@@ -9,13 +9,11 @@ from parley.kg.catalog import Catalog, Parameter, SavedQuery
 from parley.kg.errors import ParameterError, QueryError
 from parley.kg.querying import bind_parameters
 from parley.server.answers import respond
-from parley.server.cors import allow_cross_origin
 from parley.server.errors import BadRequest
 from parley.server.negotiation import RESULTS
 from parley.server.service import saved_query_request
 
 blueprint = Blueprint("api", __name__)
-blueprint.after_request(allow_cross_origin)
 
 # Query-string keys the endpoint reads itself, as /sparql does; no saved query may use them.
 _RESERVED = ("format", "output")

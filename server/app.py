@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from parley.server import api, description, protocol, ui
 from parley.kg.catalog import load_catalog
-from parley.server.cors import allow_cross_origin_on_routing_errors
+from parley.server.cors import allow_cross_origin
 from parley.server.errors import ProtocolError
 from parley.server.service import QueryService
 from parley.server.settings import ServerSettings, load_settings
@@ -46,7 +46,7 @@ def create_app(settings: ServerSettings | None = None) -> Flask:
     app.register_blueprint(api.blueprint)
     app.register_error_handler(ProtocolError, _protocol_error)
     app.register_error_handler(HTTPException, _http_error)
-    app.after_request(allow_cross_origin_on_routing_errors)
+    app.after_request(allow_cross_origin)
     return app
 
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 from flask import Response, current_app, request
 
 EXPOSED = "ETag, X-Parley-Truncated, X-Parley-Cache, Link, Retry-After"
-# Where the blueprints that call allow_cross_origin are mounted.
-CROSS_ORIGIN_PATHS = ("/sparql", "/api/", "/.well-known/void")
+# The read-only endpoints: the protocol, the VoID description and the saved-query API (the
+# UI's pages stay same-origin).
+CROSS_ORIGIN_PATHS = ("/sparql", "/.well-known/void")
+CROSS_ORIGIN_PREFIX = "/api/"
 
 
 def allow_cross_origin(response: Response) -> Response:
+    """An app-wide after-request hook, by path rather than by blueprint, so that routing
+    errors (a 405 on /sparql, which no blueprint sees) carry the headers too: without them
+    a browser tool reports a CORS failure instead of the message."""
+    if request.path not in CROSS_ORIGIN_PATHS and not request.path.startswith(CROSS_ORIGIN_PREFIX):
+        return response
     origins = current_app.extensions["parley.service"].settings.cors_origins
     origin = request.headers.get("Origin")
     if not origins:
@@ -27,12 +34,3 @@ def allow_cross_origin(response: Response) -> Response:
         response.headers["Access-Control-Max-Age"] = "86400"
     return response
 
-
-def allow_cross_origin_on_routing_errors(response: Response) -> Response:
-    """The same headers on a routing error (405 on /sparql), which no blueprint's hook sees.
-
-    Without them a browser tool reports a CORS failure instead of the 405's message.
-    """
-    if request.routing_exception is not None and request.path.startswith(CROSS_ORIGIN_PATHS):
-        return allow_cross_origin(response)
-    return response

@@ -13,12 +13,10 @@ from flask import Blueprint, Response, current_app, request, url_for
 from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
 
 from parley.server.api import catalog
-from parley.server.cors import allow_cross_origin
 from parley.server.errors import ProtocolError
 from parley.server.negotiation import GRAPHS, RESULTS, choose
 
 blueprint = Blueprint("description", __name__)
-blueprint.after_request(allow_cross_origin)
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"

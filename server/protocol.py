@@ -8,12 +8,10 @@ from pyoxigraph import NamedNode
 
 from parley.server import description
 from parley.server.answers import respond
-from parley.server.cors import allow_cross_origin
 from parley.server.errors import BadRequest, PayloadTooLarge, ReadOnly, UnsupportedMediaType
 from parley.server.service import QueryRequest, QueryService
 
 blueprint = Blueprint("protocol", __name__)
-blueprint.after_request(allow_cross_origin)
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"

@@ -369,6 +369,8 @@ def test_cors(server):
                                   timeout=10)):
         assert response.status_code in (400, 405)
         assert response.headers["Access-Control-Allow-Origin"] == "*"
+    void = requests.get(server.root + "/.well-known/void", headers={"Origin": "https://example.net"}, timeout=10)
+    assert void.headers["Access-Control-Allow-Origin"] == "*"
     not_cross_origin = requests.put(server.root + "/", headers={"Origin": "https://example.net"}, timeout=10)
     assert not_cross_origin.status_code == 405
     assert "Access-Control-Allow-Origin" not in not_cross_origin.headers  # the UI is same-origin only
