@@ -262,21 +262,24 @@ def explain_syntax_error(query: str, message: str) -> str:
     """
     if "Prefix not found" not in message:
         return message
+    scan = _Scanner(query)
+    tokens = scan.tokens()
     declared: set[str] = set()
     undeclared: tuple[str, int] | None = None
-    scan = _Scanner(query)
-    previous = ""
+    index = 0
     try:
-        for kind, text, position in scan.tokens():
-            if kind == "pname":
-                name = text.partition(":")[0]
-                if previous == "PREFIX":
-                    declared.add(name)
-                elif name not in declared:
-                    undeclared = (text, position)
-                    break
-            previous = text.upper() if kind in ("word", "pname") else kind
-    except ProtocolError:  # an unterminated string: name no prefix then
+        # PREFIX declarations read as the guard reads them; the first name using another prefix.
+        while tokens.has(index):
+            kind, text, position = tokens[index]
+            if kind in ("word", "pname") and text.upper() == "PREFIX":
+                declared.add(_prefix_declaration(tokens, index + 1, scan)[0])
+                index += 3  # PREFIX, its name, its IRI
+                continue
+            if kind == "pname" and text.partition(":")[0] not in declared:
+                undeclared = (text, position)
+                break
+            index += 1
+    except ProtocolError:  # an unterminated string or a broken declaration: name no prefix then
         pass
     if undeclared is None:
         return f"{message.split(' expected', 1)[0]} a prefix that no PREFIX declares"
