@@ -59,11 +59,12 @@ class ServerSettings:
     backend_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def __post_init__(self):
-        for name in ("port", "workers", "executors", "max_body", "row_cap", "max_depth"):
-            if getattr(self, name) < (0 if name == "port" else 1):
-                raise UsageError(f"{name} must be positive, got {getattr(self, name)}")
-        if self.overflow_executors < 0:
-            raise UsageError(f"overflow_executors must be 0 or more, got {self.overflow_executors}")
+        # port 0 asks for any free port; 0 overflow executors turns them off.
+        for name, least in (("port", 0), ("workers", 1), ("executors", 1), ("overflow_executors", 0),
+                            ("max_body", 1), ("row_cap", 1), ("max_depth", 1)):
+            if getattr(self, name) < least:
+                wanted = "positive" if least else "0 or more"
+                raise UsageError(f"{name} must be {wanted}, got {getattr(self, name)}")
         if self.timeout <= 0:
             raise UsageError(f"timeout must be positive, got {self.timeout}")
         for iri in self.service_allowlist:
